@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct AuroraBridge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aurora-bridge",
+        abstract: "Turns Aurora Solar 'agreement signed' webhooks into Coperniq projects, through Kafka.",
+        subcommands: [KafkaCommand.self, BenchCommand.self]
+    )
+}

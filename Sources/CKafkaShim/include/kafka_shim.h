@@ -1,0 +1,29 @@
+#ifndef AURORA_BRIDGE_KAFKA_SHIM_H
+#define AURORA_BRIDGE_KAFKA_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+
+/// Produces one message through librdkafka's variadic `rd_kafka_producev`, which Swift cannot call.
+///
+/// The payload and key are copied (`RD_KAFKA_MSG_F_COPY`). On success librdkafka owns `headers`
+/// (which may be NULL); on failure the caller still owns them and must destroy them.
+/// `opaque` is handed back in the delivery report as `rkmessage->_private`.
+rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
+                                       const char *topic,
+                                       int32_t partition,
+                                       const void *key, size_t key_len,
+                                       const void *value, size_t value_len,
+                                       rd_kafka_headers_t *headers,
+                                       void *opaque);
+
+/// `RD_KAFKA_PARTITION_UA`: let the partitioner choose (by key).
+int32_t kafka_shim_partition_unassigned(void);
+/// `RD_KAFKA_OFFSET_BEGINNING`, `_END`, `_STORED`, `_INVALID`.
+int64_t kafka_shim_offset_beginning(void);
+int64_t kafka_shim_offset_end(void);
+int64_t kafka_shim_offset_stored(void);
+int64_t kafka_shim_offset_invalid(void);
+
+#endif

@@ -1,0 +1,58 @@
+import CRdKafka
+
+/// librdkafka properties for a client. Any property of librdkafka's CONFIGURATION.md can be set;
+/// the typed initialisers of ``KafkaProducer`` and ``KafkaConsumer`` add durable defaults first.
+public struct KafkaConfiguration: Sendable {
+    /// The properties in the order they are applied; later values win.
+    public private(set) var properties: [(String, String)] = []
+
+    public init(bootstrapServers: String, properties: [String: String] = [:]) {
+        set("bootstrap.servers", bootstrapServers)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) { set(key, value) }
+    }
+
+    /// Sets (or overrides) one librdkafka property.
+    public mutating func set(_ key: String, _ value: String) {
+        properties.removeAll { $0.0 == key }
+        properties.append((key, value))
+    }
+
+    public subscript(key: String) -> String? {
+        get { properties.last { $0.0 == key }?.1 }
+        set {
+            if let newValue { set(key, newValue) } else { properties.removeAll { $0.0 == key } }
+        }
+    }
+
+    /// Sets the properties of `defaults` that are not set yet.
+    mutating func applyDefaults(_ defaults: KeyValuePairs<String, String>) {
+        for (key, value) in defaults where self[key] == nil { set(key, value) }
+    }
+
+    /// Properties whose values must never reach a log or an error message.
+    static func isSecret(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["password", "secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "token"]
+            .contains { lowered.contains($0) }
+    }
+
+    /// Builds an `rd_kafka_conf_t`. The caller owns the result (it passes it to `rd_kafka_new`).
+    func makeNative() throws(KafkaError) -> OpaquePointer {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError(code: .invalidConfiguration, message: "rd_kafka_conf_new failed")
+        }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties {
+            let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
+            guard result == RD_KAFKA_CONF_OK else {
+                rd_kafka_conf_destroy(conf)
+                let detail = Self.isSecret(key)
+                    ? "the value given is not valid (hidden: secret property)"
+                    : errstr.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                throw KafkaError(code: .invalidConfiguration,
+                                 message: "configuration property '\(key)': \(detail)")
+            }
+        }
+        return conf
+    }
+}

@@ -1,0 +1,476 @@
+import CKafkaShim
+import CRdKafka
+import Dispatch
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A partition assignment change, delivered to the rebalance handler before partitions move.
+public enum KafkaRebalanceEvent: Sendable, Equatable {
+    /// These partitions are now this consumer's; messages from them follow.
+    case assigned([KafkaTopicPartition])
+    /// These partitions are about to leave: their buffered messages were dropped, nothing new from
+    /// them will be delivered, and offsets stored before the handler returns are committed.
+    case revoked([KafkaTopicPartition])
+}
+
+/// A Kafka consumer: a consumer group over several topics (or a manual assignment) whose records
+/// arrive through ``messages``, with explicit offset storage (`enable.auto.offset.store=false`).
+///
+/// The consumer polls on a dedicated thread into a bounded buffer; when the buffer holds
+/// `bufferCapacity` records it pauses fetching until half of them are taken. Offsets are committed
+/// only once stored with ``storeOffset(_:)``: periodically (`auto.commit.interval.ms`), on
+/// ``commit()``, on revoke and on ``close()``.
+public final class KafkaConsumer: Service, Sendable {
+    /// What the consumer reads.
+    public enum Subscription: Sendable {
+        /// Joins consumer group `groupID` (librdkafka's `group.id`) and subscribes to `topics`.
+        case group(id: String, topics: [String])
+        /// Reads exactly these partitions from these offsets, outside any group's assignment.
+        case partitions([KafkaTopicPartitionOffset])
+    }
+
+    /// Defaults for at-least-once consumption, applied unless the configuration sets the property.
+    public static let defaults: KeyValuePairs<String, String> = [
+        "enable.auto.offset.store": "false",
+        "enable.auto.commit": "true",
+        "auto.commit.interval.ms": "1000",
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": "false",
+        "log.connection.close": "false",
+    ]
+
+    /// The records, in partition order. One iterator at a time; it ends after ``close()``.
+    public let messages: Messages
+
+    private let client: NativeClient
+    private let buffer: MessageBuffer
+    private let flow: FlowControl
+    private let poller: LoopThread
+    private let closeState = Mutex<CloseState>(.open)
+    private let logger: Logger
+
+    private enum CloseState { case open, closing([CheckedContinuation<Void, Never>]), closed }
+
+    /// - Parameters:
+    ///   - rebalanceHandler: runs on every assignment change before the partitions move; the
+    ///     consumer waits for it (at most `rebalanceHandlerTimeout`) so a caller can finish
+    ///     in-flight work and store its offsets.
+    public init(configuration: KafkaConfiguration,
+                subscription: Subscription,
+                bufferCapacity: Int = 10_000,
+                rebalanceHandler: (@Sendable (KafkaRebalanceEvent) async -> Void)? = nil,
+                rebalanceHandlerTimeout: Duration = .seconds(60),
+                logger: Logger = Logger(label: "kafka.consumer"),
+                statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
+        var configuration = configuration
+        if case .group(let id, _) = subscription { configuration.set("group.id", id) }
+        configuration.applyDefaults(Self.defaults)
+        let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
+        let client = try NativeClient(kind: RD_KAFKA_CONSUMER, configuration: configuration, context: context) { conf in
+            rd_kafka_conf_set_rebalance_cb(conf) { handle, err, partitions, _ in
+                guard let handle, let partitions, let context = ClientContext.from(handle) else { return }
+                context.rebalance.withLock { $0 }?(handle, err, partitions)
+            }
+        }
+        let buffer = MessageBuffer(capacity: bufferCapacity)
+        let flow = FlowControl(client: client, buffer: buffer, logger: logger)
+        self.client = client
+        self.buffer = buffer
+        self.flow = flow
+        self.logger = logger
+        self.messages = Messages(buffer: buffer)
+
+        let rebalancer = Rebalancer(client: client, buffer: buffer, flow: flow, handler: rebalanceHandler,
+                                    handlerTimeout: rebalanceHandlerTimeout, logger: logger)
+        context.rebalance.withLock { $0 = { handle, err, list in rebalancer.handle(err, list) } }
+
+        rd_kafka_poll_set_consumer(client.handle)
+        switch subscription {
+        case .group(_, let topics):
+            let entries = topics.map { KafkaTopicPartitionOffset(topic: $0, partition: kafka_shim_partition_unassigned(), offset: KafkaOffset.invalid) }
+            try withNativePartitionList(entries) { list in
+                try KafkaError.check(rd_kafka_subscribe(client.handle, list), "subscribe to \(topics)")
+            }
+        case .partitions(let offsets):
+            try withNativePartitionList(offsets) { list in
+                try KafkaError.check(rd_kafka_assign(client.handle, list), "assign \(offsets)")
+            }
+            flow.assigned(offsets.map(\.topicPartition))
+        }
+
+        let topicNames = TopicNameCache()
+        self.poller = LoopThread(name: "kafka-consumer-poll") {
+            guard let first = rd_kafka_consumer_poll(client.handle, 100) else {
+                flow.update()
+                return
+            }
+            var batch: [KafkaMessage] = []
+            batch.reserveCapacity(64)
+            var next: UnsafeMutablePointer<rd_kafka_message_t>? = first
+            while let message = next {
+                if let record = KafkaMessage(native: message, topicNames: topicNames, logger: logger) {
+                    batch.append(record)
+                }
+                rd_kafka_message_destroy(message)
+                next = batch.count < 256 ? rd_kafka_consumer_poll(client.handle, 0) : nil
+            }
+            // A rebalance served by the polls above may have revoked some of these partitions.
+            buffer.append(flow.keepingAssigned(batch))
+            flow.update()
+        }
+    }
+
+    /// Stores the offset after `message` for the next commit: call once its outcome is durable.
+    public func storeOffset(_ message: KafkaMessage) throws {
+        try storeOffsets([message.nextOffset])
+    }
+
+    /// Stores offsets (each the next offset to read) for the next commit.
+    public func storeOffsets(_ offsets: [KafkaTopicPartitionOffset]) throws {
+        guard !offsets.isEmpty else { return }
+        try withNativePartitionList(offsets) { list in
+            try KafkaError.check(rd_kafka_offsets_store(client.handle, list), "store offsets \(offsets)")
+            if let (_, error) = list.errors.first { throw error }
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the group coordinator's answer.
+    public func commit() async throws {
+        let client = self.client
+        try await Blocking.run {
+            let err = rd_kafka_commit(client.handle, nil, 0)
+            if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+            try KafkaError.check(err, "commit")
+        }
+    }
+
+    /// The group's committed offsets for `partitions` (offset ``KafkaOffset/invalid`` when none).
+    public func committed(_ partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws
+        -> [KafkaTopicPartitionOffset] {
+        let client = self.client
+        return try await Blocking.run {
+            let entries = partitions.map { KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: KafkaOffset.invalid) }
+            return try withNativePartitionList(entries) { list in
+                try KafkaError.check(rd_kafka_committed(client.handle, list, timeout.milliseconds), "read committed offsets")
+                return list.offsets
+            }
+        }
+    }
+
+    /// Stops fetching from `partitions` until ``resume(_:)``. Records already buffered still arrive.
+    public func pause(_ partitions: [KafkaTopicPartition]) throws { try flow.pause(partitions) }
+
+    /// Resumes fetching from partitions paused with ``pause(_:)``.
+    public func resume(_ partitions: [KafkaTopicPartition]) throws { try flow.resume(partitions) }
+
+    /// Moves the fetch position of assigned partitions; buffered records of those partitions are
+    /// dropped, so the next record of each is the one at its new offset.
+    public func seek(_ offsets: [KafkaTopicPartitionOffset], timeout: Duration = .seconds(10)) async throws {
+        let client = self.client, buffer = self.buffer
+        try await Blocking.run {
+            try withNativePartitionList(offsets) { list in
+                if let error = KafkaError.consume(rd_kafka_seek_partitions(client.handle, list, timeout.milliseconds), context: "seek") {
+                    throw error
+                }
+                if let (_, error) = list.errors.first { throw error }
+            }
+            buffer.remove(partitions: Set(offsets.map(\.topicPartition)))
+        }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    public func assignment() throws -> [KafkaTopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
+        try KafkaError.check(rd_kafka_assignment(client.handle, &list), "read assignment")
+        guard let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return list.offsets.map(\.topicPartition)
+    }
+
+    /// Leaves the group cleanly: the revoke handler runs, stored offsets are committed, the
+    /// sequence of messages ends and the client is destroyed. Safe to call more than once.
+    public func close() async {
+        let first: Bool = closeState.withLock { state in
+            guard case .open = state else { return false }
+            state = .closing([])
+            return true
+        }
+        guard first else {
+            await withCheckedContinuation { continuation in
+                let done: Bool = closeState.withLock { state in
+                    if case .closing(var waiters) = state {
+                        waiters.append(continuation)
+                        state = .closing(waiters)
+                        return false
+                    }
+                    return true
+                }
+                if done { continuation.resume() }
+            }
+            return
+        }
+        let client = self.client, poller = self.poller, buffer = self.buffer, logger = self.logger
+        await Blocking.run {
+            poller.stopAndJoin()
+            let err = rd_kafka_consumer_close(client.handle)  // serves the final revoke on this thread
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("consumer close: \(String(cString: rd_kafka_err2str(err)))")
+            }
+            buffer.finish()
+            client.destroy()
+        }
+        let waiters: [CheckedContinuation<Void, Never>] = closeState.withLock { state in
+            defer { state = .closed }
+            if case .closing(let waiters) = state { return waiters }
+            return []
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs until graceful shutdown is requested, then ``close()``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    deinit {
+        let open: Bool = closeState.withLock { if case .open = $0 { return true }; return false }
+        if open {
+            poller.stopAndJoin()
+            rd_kafka_consumer_close(client.handle)
+            buffer.finish()
+            client.destroy()
+        }
+    }
+
+    /// The consumer's records as an `AsyncSequence`.
+    public struct Messages: AsyncSequence, Sendable {
+        public typealias Element = KafkaMessage
+        let buffer: MessageBuffer
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let buffer: MessageBuffer
+            public mutating func next() async -> KafkaMessage? { await buffer.next() }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+    }
+}
+
+/// Pauses and resumes partitions for two reasons that must not undo each other: the caller's
+/// ``KafkaConsumer/pause(_:)`` and the buffer being full.
+final class FlowControl: Sendable {
+    private struct State {
+        var assigned: Set<KafkaTopicPartition> = []
+        var pausedByCaller: Set<KafkaTopicPartition> = []
+        var pausedForBuffer = false
+    }
+
+    private let client: NativeClient
+    private let buffer: MessageBuffer
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(client: NativeClient, buffer: MessageBuffer, logger: Logger) {
+        self.client = client
+        self.buffer = buffer
+        self.logger = logger
+    }
+
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        state.withLock { state in
+            state.assigned.formUnion(partitions)
+            if state.pausedForBuffer { _ = apply(pause: true, partitions) }
+        }
+    }
+
+    func revoked(_ partitions: [KafkaTopicPartition]) {
+        state.withLock { state in
+            state.assigned.subtract(partitions)
+            state.pausedByCaller.subtract(partitions)
+        }
+    }
+
+    func keepingAssigned(_ batch: [KafkaMessage]) -> [KafkaMessage] {
+        state.withLock { state in batch.filter { state.assigned.contains($0.topicPartition) } }
+    }
+
+    func pause(_ partitions: [KafkaTopicPartition]) throws {
+        try state.withLock { state in
+            try check(apply(pause: true, partitions))
+            state.pausedByCaller.formUnion(partitions)
+        }
+    }
+
+    func resume(_ partitions: [KafkaTopicPartition]) throws {
+        try state.withLock { state in
+            state.pausedByCaller.subtract(partitions)
+            if !state.pausedForBuffer { try check(apply(pause: false, partitions)) }
+        }
+    }
+
+    /// Called by the poll thread: pause everything at capacity, resume at half.
+    func update() {
+        let count = buffer.count
+        state.withLock { state in
+            if !state.pausedForBuffer, count >= buffer.capacity {
+                state.pausedForBuffer = true
+                _ = apply(pause: true, Array(state.assigned))
+            } else if state.pausedForBuffer, count <= buffer.capacity / 2 {
+                state.pausedForBuffer = false
+                _ = apply(pause: false, Array(state.assigned.subtracting(state.pausedByCaller)))
+            }
+        }
+    }
+
+    private func check(_ errors: [(KafkaTopicPartition, KafkaError)]) throws {
+        if let (_, error) = errors.first { throw error }
+    }
+
+    /// Pauses or resumes; returns per-partition errors (e.g. not assigned).
+    private func apply(pause: Bool, _ partitions: [KafkaTopicPartition]) -> [(KafkaTopicPartition, KafkaError)] {
+        guard !partitions.isEmpty else { return [] }
+        let entries = partitions.map { KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: KafkaOffset.invalid) }
+        return withNativePartitionList(entries) { list in
+            let err = pause ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                return [(partitions[0], KafkaError(err, context: pause ? "pause" : "resume"))]
+            }
+            return list.errors
+        }
+    }
+}
+
+/// librdkafka's rebalance callback: hands each change to the caller before applying it.
+final class Rebalancer: Sendable {
+    private let client: NativeClient
+    private let buffer: MessageBuffer
+    private let flow: FlowControl
+    private let handler: (@Sendable (KafkaRebalanceEvent) async -> Void)?
+    private let handlerTimeout: Duration
+    private let logger: Logger
+
+    init(client: NativeClient, buffer: MessageBuffer, flow: FlowControl,
+         handler: (@Sendable (KafkaRebalanceEvent) async -> Void)?, handlerTimeout: Duration, logger: Logger) {
+        self.client = client
+        self.buffer = buffer
+        self.flow = flow
+        self.handler = handler
+        self.handlerTimeout = handlerTimeout
+        self.logger = logger
+    }
+
+    /// Runs on the thread that polls (or closes) the consumer, never on the cooperative pool.
+    func handle(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let handle = client.handle
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        let partitions = list.offsets.map(\.topicPartition)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = KafkaError.consume(rd_kafka_incremental_assign(handle, list), context: "incremental assign") {
+                    logger.error("\(error)")
+                }
+            } else if case let result = rd_kafka_assign(handle, list), result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.error("\(KafkaError(result, context: "assign"))")
+            }
+            flow.assigned(partitions)
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
+            notify(.assigned(partitions))
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            flow.revoked(partitions)
+            buffer.remove(partitions: Set(partitions))
+            logger.info("partitions revoked", metadata: ["partitions": "\(partitions)",
+                                                         "lost": "\(rd_kafka_assignment_lost(handle) != 0)"])
+            notify(.revoked(partitions))
+            if rd_kafka_assignment_lost(handle) == 0 {
+                let commit = rd_kafka_commit(handle, nil, 0)
+                if commit != RD_KAFKA_RESP_ERR_NO_ERROR, commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    logger.warning("commit on revoke failed: \(String(cString: rd_kafka_err2str(commit)))")
+                }
+            }
+            if cooperative {
+                if let error = KafkaError.consume(rd_kafka_incremental_unassign(handle, list), context: "incremental unassign") {
+                    logger.error("\(error)")
+                }
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+        default:
+            logger.error("rebalance failed: \(String(cString: rd_kafka_err2str(err)))")
+            flow.revoked(partitions)
+            buffer.remove(partitions: Set(partitions))
+            rd_kafka_assign(handle, nil)
+        }
+    }
+
+    private func notify(_ event: KafkaRebalanceEvent) {
+        guard let handler else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task { await handler(event); done.signal() }
+        if done.wait(timeout: .now() + .milliseconds(Int(handlerTimeout.milliseconds))) == .timedOut {
+            logger.warning("rebalance handler did not finish within \(handlerTimeout); moving partitions anyway")
+        }
+    }
+}
+
+/// Topic names by librdkafka topic handle, so the poll thread does not build a String per record.
+final class TopicNameCache: @unchecked Sendable {
+    // Only ever touched by the single poll thread.
+    private var names: [OpaquePointer: String] = [:]
+
+    func name(_ topic: OpaquePointer) -> String {
+        if let name = names[topic] { return name }
+        let name = String(cString: rd_kafka_topic_name(topic))
+        names[topic] = name
+        return name
+    }
+}
+
+extension KafkaMessage {
+    /// Copies a native message; nil (with a log line) for error events such as an unknown topic.
+    init?(native message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: TopicNameCache, logger: Logger) {
+        let native = message.pointee
+        guard native.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if native.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                let topic = native.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "-"
+                logger.warning("consumer error", metadata: ["topic": "\(topic)", "partition": "\(native.partition)",
+                                                           "error": "\(String(cString: rd_kafka_err2str(native.err)))"])
+            }
+            return nil
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        var headers: [KafkaHeader] = []
+        var nativeHeaders: OpaquePointer? = nil
+        if rd_kafka_message_headers(message, &nativeHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let nativeHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>? = nil
+            var value: UnsafeRawPointer? = nil
+            var size = 0
+            while rd_kafka_header_get_all(nativeHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+                index += 1
+            }
+        }
+        self.init(
+            topic: native.rkt.map { topicNames.name($0) } ?? "",
+            partition: native.partition,
+            offset: native.offset,
+            key: native.key.map { Array(UnsafeRawBufferPointer(start: $0, count: native.key_len)) },
+            value: native.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: native.len)) } ?? [],
+            headers: headers,
+            timestampMilliseconds: timestamp >= 0 ? timestamp : nil)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to Int32 for librdkafka's timeout parameters.
+    var milliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: ms)
+    }
+}

@@ -1,0 +1,234 @@
+import CKafkaShim
+import CRdKafka
+import Dispatch
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A Kafka producer: idempotent with `acks=all` by default; ``send(topic:key:value:headers:)``
+/// returns once the cluster has acknowledged the record.
+///
+/// Delivery reports are served on a dedicated thread. When librdkafka's local queue is full, sends
+/// wait in order for room (backpressure) instead of failing. Run it as a swift-service-lifecycle
+/// `Service` or call ``shutdown(timeout:)``, which waits for outstanding deliveries.
+public final class KafkaProducer: Service, Sendable {
+    /// Durable defaults, applied unless the configuration sets the property.
+    public static let defaults: KeyValuePairs<String, String> = [
+        "acks": "all",
+        "enable.idempotence": "true",
+        "linger.ms": "5",
+        "message.timeout.ms": "300000",
+        "log.connection.close": "false",
+    ]
+
+    private let client: NativeClient
+    private let outbox: Outbox
+    private let poller: LoopThread
+    private let closed = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - configuration: bootstrap servers and any librdkafka property; see ``defaults``.
+    ///   - statisticsHandler: receives librdkafka's statistics JSON every `statistics.interval.ms`.
+    public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "kafka.producer"),
+                statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
+        var configuration = configuration
+        configuration.applyDefaults(Self.defaults)
+        let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
+        let client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: context) { conf in
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+                guard let message, let opaque = message.pointee._private else { return }
+                let record = Unmanaged<PendingRecord>.fromOpaque(opaque).takeRetainedValue()
+                let err = message.pointee.err
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    record.continuation.resume(returning: KafkaDeliveryReport(
+                        topic: record.topic, partition: message.pointee.partition, offset: message.pointee.offset))
+                } else {
+                    record.continuation.resume(throwing: KafkaError(err, context: "delivery to \(record.topic) failed"))
+                }
+            }
+        }
+        let outbox = Outbox(client: client)
+        self.client = client
+        self.outbox = outbox
+        self.logger = logger
+        self.poller = LoopThread(name: "kafka-producer-poll") {
+            // Serves delivery reports, then moves records that waited for queue room into librdkafka.
+            rd_kafka_poll(client.handle, outbox.hasWaiting ? 5 : 100)
+            outbox.drain()
+        }
+    }
+
+    /// Produces one record and waits for its delivery report.
+    ///
+    /// Records with the same key go to the same partition, in the order their sends began.
+    /// - Returns: the partition and offset the record was written to.
+    /// - Throws: ``KafkaError``, e.g. `.messageTimedOut` when the cluster did not acknowledge it
+    ///   within `message.timeout.ms`, or `.destroyed` after shutdown began. Cancelling the calling
+    ///   task does not withdraw a record already handed to librdkafka.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
+        async throws -> KafkaDeliveryReport {
+        guard !closed.load(ordering: .acquiring) else {
+            throw KafkaError(code: .destroyed, message: "the producer is shut down")
+        }
+        return try await withUnsafeThrowingContinuation { continuation in
+            outbox.submit(PendingRecord(topic: topic, key: key, value: value, headers: headers,
+                                        continuation: continuation))
+        }
+    }
+
+    /// Convenience for UTF-8 keys.
+    public func send(topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = [])
+        async throws -> KafkaDeliveryReport {
+        try await send(topic: topic, key: Array(key.utf8), value: value, headers: headers)
+    }
+
+    /// Records waiting in librdkafka's queue or for room in it.
+    public var outstandingCount: Int { Int(rd_kafka_outq_len(client.handle)) + outbox.waitingCount }
+
+    /// Waits until every outstanding record is delivered or `timeout` passes.
+    /// - Returns: true when nothing is outstanding any more.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(30)) async -> Bool {
+        let client = self.client, outbox = self.outbox
+        return await Blocking.run {
+            let deadline = ContinuousClock.now + timeout
+            while outbox.waitingCount > 0 || rd_kafka_outq_len(client.handle) > 0 {
+                if ContinuousClock.now >= deadline { return false }
+                rd_kafka_flush(client.handle, 100)
+            }
+            return true
+        }
+    }
+
+    /// Stops accepting sends, waits up to `timeout` for outstanding deliveries, fails what is left
+    /// (`.purgedQueue`/`.purgedInFlight`, so no caller waits forever) and destroys the client.
+    public func shutdown(timeout: Duration = .seconds(30)) async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let delivered = await flush(timeout: timeout)
+        if !delivered {
+            logger.warning("producer shutdown: \(outstandingCount) records not acknowledged in time, failing them")
+        }
+        let client = self.client, outbox = self.outbox, poller = self.poller
+        await Blocking.run {
+            outbox.failWaiting(KafkaError(code: .purgedQueue, message: "the producer shut down before delivery"))
+            rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            poller.stopAndJoin()
+            rd_kafka_flush(client.handle, 1000)  // serves the purge delivery reports
+            client.destroy()
+        }
+    }
+
+    /// Runs until graceful shutdown is requested, then ``shutdown(timeout:)``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    deinit {
+        // Without an explicit shutdown: fail what is outstanding, stop polling and destroy.
+        if !closed.load(ordering: .acquiring) {
+            outbox.failWaiting(KafkaError(code: .destroyed, message: "the producer was released"))
+            rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            poller.stopAndJoin()
+            rd_kafka_flush(client.handle, 1000)
+        } else {
+            poller.stopAndJoin()
+        }
+        client.destroy()
+    }
+}
+
+/// A record on its way to librdkafka, carrying the continuation its delivery report resumes.
+final class PendingRecord: @unchecked Sendable {
+    let topic: String
+    let key: [UInt8]?
+    let value: [UInt8]
+    let headers: [KafkaHeader]
+    let continuation: UnsafeContinuation<KafkaDeliveryReport, any Error>
+
+    init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+         continuation: UnsafeContinuation<KafkaDeliveryReport, any Error>) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.continuation = continuation
+    }
+}
+
+/// Hands records to librdkafka in submission order; records that find its queue full wait here
+/// (FIFO, so per-key order holds) until the poll thread has served delivery reports.
+final class Outbox: Sendable {
+    private let client: NativeClient
+    private let waiting = Mutex<[PendingRecord]>([])
+    private let waitingCounter = Atomic<Int>(0)
+
+    init(client: NativeClient) { self.client = client }
+
+    var hasWaiting: Bool { waitingCounter.load(ordering: .relaxed) > 0 }
+    var waitingCount: Int { waitingCounter.load(ordering: .relaxed) }
+
+    func submit(_ record: PendingRecord) {
+        waiting.withLock { queue in
+            // Behind records already waiting, never ahead of them.
+            if queue.isEmpty, enqueue(record) { return }
+            queue.append(record)
+            waitingCounter.store(queue.count, ordering: .relaxed)
+        }
+    }
+
+    /// Moves waiting records into librdkafka until its queue is full again.
+    func drain() {
+        guard hasWaiting else { return }
+        waiting.withLock { queue in
+            var moved = 0
+            while moved < queue.count, enqueue(queue[moved]) { moved += 1 }
+            queue.removeFirst(moved)
+            waitingCounter.store(queue.count, ordering: .relaxed)
+        }
+    }
+
+    func failWaiting(_ error: KafkaError) {
+        let records = waiting.withLock { queue in
+            defer { queue.removeAll(); waitingCounter.store(0, ordering: .relaxed) }
+            return queue
+        }
+        for record in records { record.continuation.resume(throwing: error) }
+    }
+
+    /// Produces one record. Returns false when the queue is full (the record is not consumed);
+    /// any other failure resumes the record's continuation with the error.
+    private func enqueue(_ record: PendingRecord) -> Bool {
+        var headers: OpaquePointer? = nil
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                if let value = header.value {
+                    _ = value.withUnsafeBytes { rd_kafka_header_add(headers, header.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+                }
+            }
+        }
+        let opaque = Unmanaged.passRetained(record)
+        let err = record.value.withUnsafeBytes { value in
+            withOptionalBytes(record.key) { key in
+                kafka_shim_produce(client.handle, record.topic, kafka_shim_partition_unassigned(),
+                                   key.baseAddress, key.count, value.baseAddress, value.count,
+                                   headers, opaque.toOpaque())
+            }
+        }
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return true }
+        opaque.release()
+        if let headers { rd_kafka_headers_destroy(headers) }
+        if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { return false }
+        record.continuation.resume(throwing: KafkaError(err, context: "could not produce to \(record.topic)"))
+        return true
+    }
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return bytes.withUnsafeBytes(body)
+}
