@@ -36,6 +36,9 @@ public final class KafkaConsumer: Service, Sendable {
         "enable.auto.commit": "true",
         "auto.commit.interval.ms": "1000",
         "auto.offset.reset": "earliest",
+        // Incremental rebalancing: partitions that stay with a consumer are never revoked, so
+        // their in-flight work and commits are not disturbed when members join or leave.
+        "partition.assignment.strategy": "cooperative-sticky",
         "enable.partition.eof": "false",
         "log.connection.close": "false",
     ]
@@ -376,6 +379,7 @@ final class Rebalancer: Sendable {
                 logger.error("\(KafkaError(result, context: "assign"))")
             }
             flow.assigned(partitions)
+            guard !partitions.isEmpty else { return }  // cooperative rounds that change nothing here
             logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
             notify(.assigned(partitions))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:

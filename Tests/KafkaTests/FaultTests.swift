@@ -1,0 +1,101 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Faults, errors and shutdown")
+struct FaultTests {
+    @Test("a broker taken down mid-produce: the idempotent producer delivers every record exactly once")
+    func brokerDownMidProduce() async throws {
+        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 6, replicationFactor: 3)
+        let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
+        let total = 3_000
+        let sending = Task { try await produce(producer, topic: topic, count: total, keys: 300) }
+        try await Task.sleep(for: .milliseconds(20))
+        try cluster.setBrokerDown(2)
+        // Injected produce errors make the producer retry batches it may already have written.
+        cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas])
+        try await Task.sleep(for: .seconds(2))
+        try cluster.setBrokerUp(2)
+        let reports = try await withTimeout(.seconds(60), "deliveries after broker recovery") { try await sending.value }
+        #expect(reports.count == total)
+
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let messages = try await collect(consumer, count: total, limit: .seconds(60))
+        let values = messages.map(\.valueText)
+        #expect(Set(values).count == total, "duplicates or losses")
+        // Nothing beyond the expected records is in the log either.
+        await #expect(throws: TimeoutError.self) { _ = try await collect(consumer, count: 1, limit: .seconds(2)) }
+        for (_, records) in Dictionary(grouping: messages, by: { $0.keyText! }) {
+            let order = records.map { Int($0.valueText.dropFirst("value-".count))! }
+            #expect(order == order.sorted(), "per-key order broken by retries")
+        }
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test("an unreachable cluster fails send with messageTimedOut within the configured timeout")
+    func unreachableCluster() async throws {
+        var configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
+        configuration.set("message.timeout.ms", "1500")
+        let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: KafkaError.self) {
+            _ = try await producer.send(topic: "anything", key: "k", value: [1])
+        }
+        #expect(error?.code == .messageTimedOut)
+        #expect(error?.isRetriable == true)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        try await withTimeout(.seconds(10), "producer shutdown") { await producer.shutdown(timeout: .seconds(1)) }
+    }
+
+    @Test("shutdown never hangs: outstanding sends fail, closed clients refuse work")
+    func shutdownNeverHangs() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try makeProducer(cluster, ["message.timeout.ms": "120000"])
+        _ = try await producer.send(topic: topic, key: "k", value: [0])
+        try cluster.setBrokerDown(-1)
+        let stuck = Task { try await producer.send(topic: topic, key: "k", value: [1]) }
+        try await Task.sleep(for: .milliseconds(200))
+        try await withTimeout(.seconds(15), "producer shutdown with the cluster down") {
+            await producer.shutdown(timeout: .milliseconds(500))
+        }
+        let result = await stuck.result
+        #expect(throws: KafkaError.self) { try result.get() }
+        await #expect(throws: KafkaError.self) { _ = try await producer.send(topic: topic, key: "k", value: [2]) }
+
+        try cluster.setBrokerUp(-1)
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        _ = try await collect(consumer, count: 1)
+        try cluster.setBrokerDown(-1)
+        try await withTimeout(.seconds(20), "consumer close with the cluster down") { await consumer.close() }
+        try await withTimeout(.seconds(5), "second close") { await consumer.close() }
+        var iterator = consumer.messages.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        cluster.shutdown()
+    }
+
+    @Test("configuration errors name the property and never echo a secret value")
+    func configurationErrors() throws {
+        var configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:9092")
+        configuration.set("no.such.property", "1")
+        let unknown = #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: configuration, logger: testLogger) }
+        #expect(unknown?.message.contains("no.such.property") == true)
+
+        var secret = KafkaConfiguration(bootstrapServers: "127.0.0.1:9092")
+        secret.set("sasl.password", "hunter2-secret")
+        secret.set("acks", "bogus")
+        let error = #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: secret, logger: testLogger) }
+        #expect(error?.message.contains("acks") == true)
+        #expect(error?.description.contains("hunter2") == false)
+    }
+}
+
+extension KafkaMessage: Equatable {
+    public static func == (lhs: KafkaMessage, rhs: KafkaMessage) -> Bool {
+        lhs.topic == rhs.topic && lhs.partition == rhs.partition && lhs.offset == rhs.offset
+    }
+}

@@ -1,0 +1,42 @@
+import Kafka
+import Logging
+import ServiceLifecycle
+import Testing
+
+@Suite("swift-service-lifecycle")
+struct LifecycleTests {
+    @Test("producer and consumer run in a ServiceGroup and shut down gracefully, delivering what was sent")
+    func gracefulShutdown() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try makeProducer(cluster)
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let group = ServiceGroup(services: [producer, consumer], gracefulShutdownSignals: [], logger: testLogger)
+        let running = Task { try await group.run() }
+
+        // Sends started before shutdown are delivered; shutdown waits for them.
+        let delivered = Recorder<KafkaDeliveryReport>()
+        let sends = Task {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for index in 0..<500 {
+                    tasks.addTask {
+                        delivered.append(try await producer.send(topic: topic, key: "k\(index % 5)", value: [UInt8(index % 256)]))
+                    }
+                }
+                try await tasks.waitForAll()
+            }
+        }
+        let read = try await collect(consumer, count: 1)
+        #expect(read.count == 1)
+        // Every send has been accepted (queued or delivered) before shutdown begins.
+        try await eventually(.seconds(10), "all sends accepted") { producer.outstandingCount + delivered.values.count == 500 }
+        await group.triggerGracefulShutdown()
+        try await withTimeout(.seconds(30), "service group shutdown") { try await running.value }
+        try await sends.value
+        #expect(delivered.values.count == 500)
+        await #expect(throws: KafkaError.self) { _ = try await producer.send(topic: topic, key: "k", value: [1]) }
+        var iterator = consumer.messages.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Producer and consumer on the embedded cluster")
+struct ProducerConsumerTests {
+    @Test("a record round-trips with its key, value and headers")
+    func roundTrip() async throws {
+        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
+        let producer = try makeProducer(cluster)
+        let headers = [KafkaHeader("event-id", "e-1"), KafkaHeader("tenant", "acme"),
+                       KafkaHeader(key: "binary", value: [0, 255, 1]), KafkaHeader(key: "empty", value: nil)]
+        let report = try await producer.send(topic: topic, key: "acme/p-1", value: Array("{\"v\":1}".utf8), headers: headers)
+        #expect(report.topic == topic)
+        #expect((0..<4).contains(report.partition))
+        #expect(report.offset == 0)
+
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let messages = try await collect(consumer, count: 1)
+        let message = try #require(messages.first)
+        #expect(message.keyText == "acme/p-1")
+        #expect(message.valueText == "{\"v\":1}")
+        #expect(message.headers == headers)
+        #expect(message.headers.text("tenant") == "acme")
+        #expect(message.partition == report.partition && message.offset == report.offset)
+        #expect(message.timestampMilliseconds.map { abs($0 - Int64(Date().timeIntervalSince1970 * 1000)) < 60_000 } == true)
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test("records with the same key land on one partition, in send order")
+    func keyOrdering() async throws {
+        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 6)
+        let producer = try makeProducer(cluster)
+        // Sends begin in order per key (each key's sends are sequential), many keys at once.
+        let keys = 20, perKey = 50
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for key in 0..<keys {
+                group.addTask {
+                    for index in 0..<perKey {
+                        _ = try await producer.send(topic: topic, key: "k\(key)", value: Array("\(index)".utf8))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let messages = try await collect(consumer, count: keys * perKey)
+        let byKey = Dictionary(grouping: messages, by: { $0.keyText! })
+        #expect(byKey.count == keys)
+        for (key, records) in byKey {
+            #expect(Set(records.map(\.partition)).count == 1, "key \(key) spread over partitions")
+            #expect(records.map { Int($0.valueText)! } == Array(0..<perKey), "key \(key) out of order")
+        }
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test("many concurrent sends all get a delivery report with distinct offsets")
+    func concurrentSends() async throws {
+        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 3)
+        // A tiny local queue forces sends to wait for room: backpressure, never a drop.
+        let producer = try makeProducer(cluster, ["queue.buffering.max.messages": "50"])
+        let reports = try await produce(producer, topic: topic, count: 5_000, keys: 100)
+        #expect(reports.count == 5_000)
+        let positions = Set(reports.map { "\($0.partition)/\($0.offset)" })
+        #expect(positions.count == 5_000)
+        await producer.shutdown()
+    }
+
+    @Test("stored and committed offsets survive a restart; uncommitted records are redelivered")
+    func committedOffsetsSurviveRestart() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try makeProducer(cluster)
+        for index in 0..<10 { _ = try await producer.send(topic: topic, key: "k", value: Array("\(index)".utf8)) }
+
+        // First run: read all ten, store only the first four, then close (which commits).
+        let first = try makeConsumer(cluster, group: "g", topics: [topic], extra: ["enable.auto.commit": "false"])
+        let firstRun = try await collect(first, count: 10, store: false)
+        try first.storeOffset(firstRun[3])
+        try await first.commit()
+        await first.close()
+        let committed = firstRun[3].nextOffset.offset
+        #expect(committed == 4)
+
+        // Second run: starts after the committed offset; 4..9 are redelivered.
+        let second = try makeConsumer(cluster, group: "g", topics: [topic])
+        let secondRun = try await collect(second, count: 6)
+        #expect(secondRun.map(\.valueText) == (4..<10).map(String.init))
+        let positions = try await second.committed([KafkaTopicPartition(topic: topic, partition: 0)])
+        #expect(positions.first?.offset == 4)
+        await second.close()  // commits the offsets stored in this run
+
+        // Third run: everything was processed; nothing is redelivered, new records are.
+        _ = try await producer.send(topic: topic, key: "k", value: Array("10".utf8))
+        let third = try makeConsumer(cluster, group: "g", topics: [topic])
+        let thirdRun = try await collect(third, count: 1)
+        #expect(thirdRun.map(\.valueText) == ["10"])
+        await third.close()
+        await producer.shutdown()
+    }
+
+    @Test("two consumers in a group split the partitions and rebalance when one leaves")
+    func groupSplitsAndRebalances() async throws {
+        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 6)
+        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
+        let a = try makeConsumer(cluster, group: "g", topics: [topic]) { eventsA.append($0) }
+        try await eventually(.seconds(20), "first consumer assigned") { try a.assignment().count == 6 }
+        let b = try makeConsumer(cluster, group: "g", topics: [topic]) { eventsB.append($0) }
+
+        // Both iterate so the group can make progress; each records what it reads.
+        let readA = Recorder<KafkaMessage>(), readB = Recorder<KafkaMessage>()
+        let loopA = Task { for await message in a.messages { readA.append(message); try? a.storeOffset(message) } }
+        let loopB = Task { for await message in b.messages { readB.append(message); try? b.storeOffset(message) } }
+
+        try await eventually(.seconds(30), "partitions split") {
+            let sa = try a.assignment(), sb = try b.assignment()
+            return sa.count == 3 && sb.count == 3 && Set(sa).isDisjoint(with: sb)
+        }
+        #expect(eventsA.values.contains { if case .revoked = $0 { true } else { false } })
+
+        let producer = try makeProducer(cluster)
+        try await produce(producer, topic: topic, count: 600, keys: 60)
+        try await eventually(.seconds(20), "both consumers read") { readA.values.count + readB.values.count == 600 }
+        #expect(readA.values.count > 0 && readB.values.count > 0)
+        #expect(Set(readA.values.map(\.partition)).isDisjoint(with: Set(readB.values.map(\.partition))))
+
+        // B leaves cleanly: A gets all six partitions back and reads what is produced next.
+        await b.close()
+        _ = await loopB.value
+        #expect(eventsB.values.last.map { if case .revoked(let p) = $0 { p.count == 3 } else { false } } == true)
+        try await eventually(.seconds(30), "A owns every partition again") { try a.assignment().count == 6 }
+        try await produce(producer, topic: topic, count: 60, keys: 60, from: 600)
+        try await eventually(.seconds(20), "A reads after rebalance") {
+            Set((readA.values + readB.values).map(\.valueText)).count == 660
+        }
+        let all = readA.values + readB.values
+        #expect(all.count == 660, "a record was read twice: \(all.count - 660) redelivered")
+
+        await a.close()
+        _ = await loopA.value
+        await producer.shutdown()
+    }
+
+    @Test("the revoke handler runs before partitions move, and offsets it stores are committed")
+    func revokeHandlerCommitsStoredOffsets() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try makeProducer(cluster)
+        try await produce(producer, topic: topic, count: 20, keys: 2)
+
+        let pending = LockedBox<[KafkaMessage]>([])
+        let consumerBox = LockedBox<KafkaConsumer?>(nil)
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic], extra: ["enable.auto.commit": "false"]) { event in
+            // The handler "finishes in-flight work": it stores offsets of messages read but not stored.
+            guard case .revoked = event, let consumer = consumerBox.withLock({ $0 }) else { return }
+            for message in pending.withLock({ $0 }) { try? consumer.storeOffset(message) }
+        }
+        consumerBox.withLock { $0 = consumer }
+        let read = try await collect(consumer, count: 20, store: false)
+        pending.withLock { $0 = read }
+        await consumer.close()
+        consumerBox.withLock { $0 = nil }
+
+        let checker = try makeConsumer(cluster, group: "g", topics: [topic])
+        let committed = try await checker.committed([0, 1].map { KafkaTopicPartition(topic: topic, partition: $0) })
+        let expected = Dictionary(grouping: read, by: \.partition).mapValues { $0.map(\.offset).max()! + 1 }
+        #expect(committed.count == 2)
+        for entry in committed { #expect(entry.offset == expected[entry.partition] ?? KafkaOffset.invalid) }
+        await checker.close()
+        await producer.shutdown()
+    }
+
+    @Test("a small buffer pauses fetching without losing or reordering anything")
+    func bufferBackpressure() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try makeProducer(cluster)
+        try await produce(producer, topic: topic, count: 3_000, keys: 2)
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic], bufferCapacity: 16)
+        var received: [KafkaMessage] = []
+        try await withTimeout(.seconds(60), "slow reader") {
+            var local: [KafkaMessage] = []
+            for await message in consumer.messages {
+                local.append(message)
+                try consumer.storeOffset(message)
+                if local.count % 500 == 0 { try await Task.sleep(for: .milliseconds(200)) }  // a slow reader
+                if local.count == 3_000 { break }
+            }
+            return local
+        }.forEach { received.append($0) }
+        #expect(received.count == 3_000)
+        for (_, records) in Dictionary(grouping: received, by: \.partition) {
+            #expect(records.map(\.offset) == Array(0..<Int64(records.count)))
+        }
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test("pause stops a partition, resume continues it, seek rereads from an offset")
+    func pauseResumeSeek() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try makeProducer(cluster)
+        for index in 0..<5 { _ = try await producer.send(topic: topic, key: "k", value: Array("\(index)".utf8)) }
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        #expect(try await collect(consumer, count: 5).map(\.valueText) == ["0", "1", "2", "3", "4"])
+
+        try consumer.pause([partition])
+        for index in 5..<8 { _ = try await producer.send(topic: topic, key: "k", value: Array("\(index)".utf8)) }
+        await #expect(throws: TimeoutError.self) { _ = try await collect(consumer, count: 1, limit: .seconds(2)) }
+        try consumer.resume([partition])
+        #expect(try await collect(consumer, count: 3).map(\.valueText) == ["5", "6", "7"])
+
+        try await consumer.seek([KafkaTopicPartitionOffset(topic: topic, partition: 0, offset: 2)])
+        #expect(try await collect(consumer, count: 2).map(\.valueText) == ["2", "3"])
+        #expect(throws: KafkaError.self) { try consumer.pause([KafkaTopicPartition(topic: "not-assigned", partition: 0)]) }
+        await consumer.close()
+        await producer.shutdown()
+    }
+}
