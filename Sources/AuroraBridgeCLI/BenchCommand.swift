@@ -41,8 +41,11 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "Value size in bytes (produce).")
     var size = 300
 
-    @Option(help: "Sends in flight at once (produce).")
+    @Option(help: "Records in flight at once (produce).")
     var concurrency = 4096
+
+    @Option(help: "Records per send call (produce): 1 = one async send per record, N = batched sends.")
+    var batch = 1
 
     @Option(help: "Consumer group (consume); a fresh one reads from the beginning.")
     var group = "bench-\(UUID().uuidString.prefix(8))"
@@ -77,20 +80,50 @@ struct KafkaBench: AsyncParsableCommand {
     private func produce(_ configuration: KafkaConfiguration) async throws {
         let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "bench.producer"))
         let value = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-        let total = messages, lanes = max(1, min(concurrency, messages)), topic = self.topic
+        let total = messages, topic = self.topic, batch = max(1, self.batch)
+        let lanes = max(1, min(concurrency / batch, (messages + batch - 1) / batch))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask {
-                    var index = lane
-                    while index < total {
-                        _ = try await producer.send(topic: topic, key: "tenant-\(index % 500)/project-\(index)", value: value)
-                        index += lanes
+                    // Lane `lane` sends records lane*batch ..< (lane+1)*batch, then skips ahead by lanes*batch.
+                    var start = lane * batch
+                    while start < total {
+                        let end = min(start + batch, total)
+                        if batch == 1 {
+                            _ = try await producer.send(topic: topic, key: Self.key(start), value: value)
+                        } else {
+                            let records = (start..<end).map { KafkaRecord(topic: topic, key: Self.key($0), value: value) }
+                            for result in await producer.send(records) { _ = try result.get() }
+                        }
+                        start += lanes * batch
                     }
                 }
             }
             try await group.waitForAll()
         }
         await producer.shutdown()
+    }
+
+    /// Keys spread like the service's, `tenant-<i % 500>/project-<i>`: 500 tenants, one project
+    /// per record. Built from precomputed prefixes so key generation costs little beside Kafka.
+    private static let keyPrefixes: [[UInt8]] = (0..<500).map { Array("tenant-\($0)/project-".utf8) }
+
+    private static func key(_ index: Int) -> [UInt8] {
+        var key = keyPrefixes[index % 500]
+        key.reserveCapacity(key.count + 10)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0, value = index
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+                count += 1
+            } while value > 0
+            for position in stride(from: count - 1, through: 0, by: -1) { key.append(buffer[position]) }
+        }
+        return key
     }
 
     private func consume(_ configuration: KafkaConfiguration) async throws {

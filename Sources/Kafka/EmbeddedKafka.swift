@@ -8,6 +8,9 @@ import Synchronization
 /// The mock has no CreateTopics: create topics with ``createTopic(_:partitions:replicationFactor:)``
 /// (``KafkaTopicSetup`` does this for you). Fault injection: brokers down/up, round-trip delay,
 /// errors pushed for a protocol request type.
+///
+/// Retention: each mock partition keeps at most 5 MiB (or 100,000 batches); older records are
+/// dropped, as if by retention. Size partitions so what a reader must still see fits.
 public final class EmbeddedKafka: Sendable {
     /// The `bootstrap.servers` string of the cluster's listeners, e.g. `127.0.0.1:40123,...`.
     public let bootstrapServers: String

@@ -7,7 +7,8 @@
 
 /// Produces one message through librdkafka's variadic `rd_kafka_producev`, which Swift cannot call.
 ///
-/// The payload and key are copied (`RD_KAFKA_MSG_F_COPY`). On success librdkafka owns `headers`
+/// The key is always copied. The payload is copied when `copy_value` is non-zero; otherwise the
+/// caller keeps it alive and unchanged until the delivery report. On success librdkafka owns `headers`
 /// (which may be NULL); on failure the caller still owns them and must destroy them.
 /// `opaque` is handed back in the delivery report as `rkmessage->_private`.
 rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
@@ -15,6 +16,7 @@ rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
                                        int32_t partition,
                                        const void *key, size_t key_len,
                                        const void *value, size_t value_len,
+                                       int copy_value,
                                        rd_kafka_headers_t *headers,
                                        void *opaque);
 
