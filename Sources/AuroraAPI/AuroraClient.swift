@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPAPI
+
+/// Aurora Solar's API for one tenant and one API key: the reads a signed agreement needs.
+///
+/// Every path is `/tenants/{tenant_id}/…`; the key goes in `Authorization: Bearer`. Works against
+/// production (`https://api.aurorasolar.com`), Aurora's sandbox (`https://api-sandbox.aurorasolar.com`)
+/// and this project's simulator. Failures throw ``APIError`` classified retryable or permanent.
+public struct AuroraClient: Sendable {
+    public static let productionURL = "https://api.aurorasolar.com"
+    public static let sandboxURL = "https://api-sandbox.aurorasolar.com"
+
+    public let tenantID: String
+    private let api: JSONHTTPClient
+
+    /// - Parameters:
+    ///   - apiVersion: sent as `Aurora-API-Version` when set (Aurora uses it to try the latest version).
+    ///   - throttle: the key's rate limiter (Aurora allows about 90 requests a minute per key).
+    public init(baseURL: String = AuroraClient.productionURL, tenantID: String, apiKey: String, apiVersion: String? = nil,
+                http: HTTPClient = .shared, throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10)) {
+        var headers = [("Authorization", "Bearer \(apiKey)")]
+        if let apiVersion { headers.append(("Aurora-API-Version", apiVersion)) }
+        self.tenantID = tenantID
+        self.api = JSONHTTPClient(service: "aurora", baseURL: baseURL, headers: headers, http: http,
+                                  throttle: throttle, timeout: timeout)
+    }
+
+    /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).
+    private func get<T: Decodable>(_ segments: [String], wrapper: String, operation: String) async throws -> T {
+        let response = try await api.send(.get, path: ["tenants", tenantID] + segments, operation: operation)
+        try api.check(response, operation: operation)
+        return try unwrap(T.self, response.body, wrapper: wrapper, operation: operation)
+    }
+
+    private func unwrap<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
+        do {
+            let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            guard let inner = object?[wrapper] else {
+                throw DecodingError.keyNotFound(AnyKey(wrapper), .init(codingPath: [], debugDescription: "no \(wrapper) object"))
+            }
+            return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: inner, options: [.fragmentsAllowed]))
+        } catch {
+            throw APIError.decoding(service: "aurora", operation: operation, underlying: error)
+        }
+    }
+
+    public func agreement(_ id: String) async throws -> AuroraAgreement {
+        try await get(["agreements", id], wrapper: "agreement", operation: "GET agreement")
+    }
+
+    public func project(_ id: String) async throws -> AuroraProject {
+        try await get(["projects", id], wrapper: "project", operation: "GET project")
+    }
+
+    public func designSummary(_ designID: String) async throws -> AuroraDesignSummary {
+        try await get(["designs", designID, "summary"], wrapper: "design", operation: "GET design summary")
+    }
+
+    public func pricing(_ designID: String) async throws -> AuroraPricing {
+        try await get(["designs", designID, "pricing"], wrapper: "pricing", operation: "GET pricing")
+    }
+
+    public func financings(designID: String) async throws -> [AuroraFinancing] {
+        try await get(["designs", designID, "financings"], wrapper: "financings", operation: "GET financings")
+    }
+
+    public func financing(designID: String, financingID: String) async throws -> AuroraFinancing {
+        try await get(["designs", designID, "financings", financingID], wrapper: "financing", operation: "GET financing")
+    }
+
+    /// The financing the homeowner chose: the one the webhook named, else the list's entry with
+    /// `selected_in_sales_mode`, read in detail. Nil when none was chosen.
+    public func selectedFinancing(designID: String, financingID: String?) async throws -> AuroraFinancing? {
+        if let financingID, !financingID.isEmpty {
+            return try await financing(designID: designID, financingID: financingID)
+        }
+        guard let selected = try await financings(designID: designID).first(where: \.selectedInSalesMode) else { return nil }
+        return try await financing(designID: designID, financingID: selected.id)
+    }
+
+    /// The project's consumption profile, or nil when Aurora answers 404 ("not filled out").
+    public func consumptionProfile(projectID: String) async throws -> AuroraConsumptionProfile? {
+        let operation = "GET consumption profile"
+        let response = try await api.send(.get, path: ["tenants", tenantID, "projects", projectID, "consumption_profile"], operation: operation)
+        if response.status == 404 { return nil }
+        try api.check(response, operation: operation)
+        return try unwrap(AuroraConsumptionProfile.self, response.body, wrapper: "consumption_profile", operation: operation)
+    }
+
+    public func user(_ id: String) async throws -> AuroraUser {
+        try await get(["users", id], wrapper: "user", operation: "GET user")
+    }
+
+    /// The tenant's webhook subscriptions.
+    public func webhooks() async throws -> [AuroraWebhook] {
+        try await get(["webhooks"], wrapper: "webhooks", operation: "GET webhooks")
+    }
+
+    /// Creates a webhook subscription.
+    public func createWebhook(_ webhook: AuroraWebhook) async throws -> AuroraWebhook {
+        let operation = "POST webhook"
+        let body = try JSONEncoder().encode(["webhook": webhook])
+        let response = try await api.send(.post, path: ["tenants", tenantID, "webhooks"], body: body, operation: operation)
+        try api.check(response, operation: operation)
+        return try unwrap(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)
+    }
+}
+

@@ -1,0 +1,152 @@
+import Foundation
+import HTTPAPI
+
+/// A Coperniq project as the API returns it (`Project`).
+public struct CoperniqProject: Sendable, Decodable, Equatable {
+    public var id: Int
+    public var number: Int?
+    public var title: String?
+    public var description: String?
+    public var address: [String]
+    public var primaryEmail: String?
+    public var primaryPhone: String?
+    public var custom: [String: JSONValue]
+    public var trades: [String]
+    public var value: Double?
+    public var size: Double?
+    public var status: String?
+    public var workflowID: String?
+
+    public init(id: Int, number: Int? = nil, title: String? = nil, description: String? = nil, address: [String] = [],
+                primaryEmail: String? = nil, primaryPhone: String? = nil, custom: [String: JSONValue] = [:],
+                trades: [String] = [], value: Double? = nil, size: Double? = nil, status: String? = nil, workflowID: String? = nil) {
+        self.id = id
+        self.number = number
+        self.title = title
+        self.description = description
+        self.address = address
+        self.primaryEmail = primaryEmail
+        self.primaryPhone = primaryPhone
+        self.custom = custom
+        self.trades = trades
+        self.value = value
+        self.size = size
+        self.status = status
+        self.workflowID = workflowID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, number, title, description, address, primaryEmail, primaryPhone, custom, trades, value, size, status, workflowId
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(FlexibleInt.self, forKey: .id).value,
+            number: (try? c.decodeIfPresent(FlexibleInt.self, forKey: .number))??.value,
+            title: try? c.decodeIfPresent(String.self, forKey: .title),
+            description: try? c.decodeIfPresent(String.self, forKey: .description),
+            address: (try? c.decodeIfPresent([String].self, forKey: .address)) ?? (try? c.decodeIfPresent(String.self, forKey: .address)).flatMap { $0.map { [$0] } } ?? [],
+            primaryEmail: try? c.decodeIfPresent(String.self, forKey: .primaryEmail),
+            primaryPhone: try? c.decodeIfPresent(String.self, forKey: .primaryPhone),
+            custom: (try? c.decodeIfPresent([String: JSONValue].self, forKey: .custom)) ?? [:],
+            trades: (try? c.decodeIfPresent([String].self, forKey: .trades)) ?? [],
+            value: try? c.decodeIfPresent(Double.self, forKey: .value),
+            size: try? c.decodeIfPresent(Double.self, forKey: .size),
+            status: try? c.decodeIfPresent(String.self, forKey: .status),
+            workflowID: (try? c.decodeIfPresent(JSONValue.self, forKey: .workflowId))??.text)
+    }
+}
+
+/// Ids Coperniq documents as integers but sometimes types as strings.
+struct FlexibleInt: Decodable {
+    let value: Int
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int.self) { value = number; return }
+        let text = try container.decode(String.self)
+        guard let number = Int(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an id")
+        }
+        value = number
+    }
+}
+
+/// The fields this service writes on create (`ProjectCreate`) and patch (`ProjectUpdate`).
+/// Nil fields are left out of the request body; a `custom` entry of `.null` clears that property.
+public struct CoperniqProjectFields: Sendable, Encodable, Equatable {
+    public var title: String
+    public var address: [String]
+    public var description: String?
+    public var trades: [String]?
+    public var value: Double?
+    public var size: Double?
+    public var status: String?
+    public var primaryEmail: String?
+    public var primaryPhone: String?
+    public var workflowID: String?
+    public var custom: [String: JSONValue]
+
+    public init(title: String, address: [String], description: String? = nil, trades: [String]? = nil, value: Double? = nil,
+                size: Double? = nil, status: String? = nil, primaryEmail: String? = nil, primaryPhone: String? = nil,
+                workflowID: String? = nil, custom: [String: JSONValue] = [:]) {
+        self.title = title
+        self.address = address
+        self.description = description
+        self.trades = trades
+        self.value = value
+        self.size = size
+        self.status = status
+        self.primaryEmail = primaryEmail
+        self.primaryPhone = primaryPhone
+        self.workflowID = workflowID
+        self.custom = custom
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, address, description, trades, value, size, status, primaryEmail, primaryPhone, custom
+        case workflowID = "workflowId"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(title, forKey: .title)
+        try c.encode(address, forKey: .address)
+        try c.encodeIfPresent(description, forKey: .description)
+        try c.encodeIfPresent(trades, forKey: .trades)
+        try c.encodeIfPresent(value, forKey: .value)
+        try c.encodeIfPresent(size, forKey: .size)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(primaryEmail, forKey: .primaryEmail)
+        try c.encodeIfPresent(primaryPhone, forKey: .primaryPhone)
+        try c.encodeIfPresent(workflowID, forKey: .workflowID)
+        if !custom.isEmpty { try c.encode(custom, forKey: .custom) }
+    }
+}
+
+/// A property definition (`GET /properties?record_type=project`).
+public struct CoperniqProperty: Sendable, Decodable, Equatable {
+    public var name: String
+    public var keyName: String
+    public var type: String?
+    public var isCustom: Bool?
+}
+
+/// A workflow (`GET /workflows`).
+public struct CoperniqWorkflow: Sendable, Decodable, Equatable {
+    public var id: String
+    public var name: String?
+
+    enum CodingKeys: String, CodingKey { case id, name }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(JSONValue.self, forKey: .id).text ?? ""
+        name = try? c.decodeIfPresent(String.self, forKey: .name)
+    }
+}
+
+/// How `POST /projects` matches an existing project (Coperniq's built-in upsert).
+public enum CoperniqMatchBy: String, Sendable { case title, primaryEmail, primaryPhone, address }
+/// What `POST /projects` does when it finds a match.
+public enum CoperniqMatchFoundStrategy: String, Sendable { case skip, replace, enrich }

@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// JSON over HTTP for one service and one credential: builds URLs safely, applies the throttle,
+/// times requests out, honours `Retry-After`, and turns every failure into an ``APIError``.
+public struct JSONHTTPClient: Sendable {
+    /// Which service this is, for error classes: `aurora` or `coperniq`.
+    public let service: String
+    public let baseURL: String
+    private let headers: [(String, String)]
+    private let http: HTTPClient
+    private let throttle: any RequestThrottle
+    private let timeout: Duration
+    private let maxBodyBytes = 8 * 1024 * 1024
+
+    /// - Parameter headers: sent with every request (credentials go here; they are never logged).
+    public init(service: String, baseURL: String, headers: [(String, String)], http: HTTPClient = .shared,
+                throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10)) {
+        self.service = service
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.headers = headers
+        self.http = http
+        self.throttle = throttle
+        self.timeout = timeout
+    }
+
+    /// An answer, successful or not, with its body.
+    public struct Response: Sendable {
+        public let status: Int
+        public let body: Data
+        /// The `Retry-After` the service sent, if any.
+        public let retryAfter: Duration?
+
+        public init(status: Int, body: Data, retryAfter: Duration? = nil) {
+            self.status = status
+            self.body = body
+            self.retryAfter = retryAfter
+        }
+
+        public var isSuccess: Bool { (200..<300).contains(status) }
+    }
+
+    /// Sends one request. Path segments are percent-encoded, so ids from webhooks cannot change
+    /// the path. Throws ``APIError`` for transport failures only; any HTTP status is returned.
+    public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
+                     body: Data? = nil, operation: String) async throws -> Response {
+        let url = makeURL(segments, query)
+        try await throttle.acquire()
+        var request = HTTPClientRequest(url: url)
+        request.method = method.nio
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            let buffer = try await response.body.collect(upTo: maxBodyBytes)
+            let status = Int(response.status.code)
+            let retryAfter = Self.retryAfter(response.headers.first(name: "Retry-After"))
+            if status == 429 { throttle.pause(for: retryAfter ?? .seconds(1)) }
+            return Response(status: status, body: Data(buffer.readableBytesView), retryAfter: retryAfter)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.transport(service: service, operation: operation, timedOut: Self.isTimeout(error),
+                                     underlying: Self.describeTransport(error))
+        }
+    }
+
+    /// Sends a request and decodes a 2xx body as `T`; anything else becomes an ``APIError``.
+    public func request<T: Decodable>(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
+                                      body: Data? = nil, operation: String, as type: T.Type = T.self) async throws -> T {
+        let response = try await send(method, path: segments, query: query, body: body, operation: operation)
+        try check(response, operation: operation)
+        return try decode(T.self, from: response.body, operation: operation)
+    }
+
+    /// Throws the classified ``APIError`` unless the response is a 2xx.
+    public func check(_ response: Response, operation: String) throws {
+        guard !response.isSuccess else { return }
+        throw APIError.fromResponse(service: service, operation: operation, status: response.status,
+                                    body: response.body, retryAfter: response.retryAfter)
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, from body: Data, operation: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch {
+            throw APIError.decoding(service: service, operation: operation, underlying: error)
+        }
+    }
+
+    func makeURL(_ segments: [String], _ query: [(String, String)]) -> String {
+        var url = baseURL
+        for segment in segments {
+            url += "/" + (segment.addingPercentEncoding(withAllowedCharacters: Self.segmentAllowed) ?? "")
+        }
+        if !query.isEmpty {
+            url += "?" + query.map { name, value in
+                "\(name.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")=\(value.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")"
+            }.joined(separator: "&")
+        }
+        return url
+    }
+
+    private static let segmentAllowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "/;?#%")
+        return set
+    }()
+
+    private static let queryAllowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.remove(charactersIn: "&=+?#%")
+        return set
+    }()
+
+    /// `Retry-After` in seconds (the HTTP-date form falls back to one second).
+    static func retryAfter(_ value: String?) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        return .seconds(1)
+    }
+
+    static func isTimeout(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error)
+        }
+        return String(describing: error).lowercased().contains("timeout")
+    }
+
+    static func describeTransport(_ error: any Error) -> String {
+        String(describing: error).prefix(200).description
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// The HTTP methods the clients use.
+public enum HTTPVerb: String, Sendable {
+    case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
+
+    var nio: HTTPMethod {
+        switch self {
+        case .get: .GET
+        case .post: .POST
+        case .put: .PUT
+        case .patch: .PATCH
+        case .delete: .DELETE
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Bridge
+import Foundation
+import HTTPAPI
+import Testing
+
+@Suite("Error classification")
+struct ClassificationTests {
+    @Test("HTTP statuses map to retryable or permanent classes", arguments: [
+        ("aurora", 429, "aurora.rate_limited", true),
+        ("aurora", 409, "aurora.conflict", true),
+        ("aurora", 500, "aurora.server_error", true),
+        ("aurora", 502, "aurora.server_error", true),
+        ("aurora", 503, "aurora.server_error", true),
+        ("aurora", 408, "aurora.timeout", true),
+        ("aurora", 400, "aurora.bad_request", false),
+        ("aurora", 401, "aurora.unauthorized", false),
+        ("aurora", 403, "aurora.forbidden", false),
+        ("aurora", 404, "aurora.not_found", false),
+        ("aurora", 405, "aurora.http_405", false),
+        ("aurora", 422, "aurora.unprocessable", false),
+        ("coperniq", 409, "coperniq.conflict", false),
+        ("coperniq", 429, "coperniq.rate_limited", true),
+        ("coperniq", 400, "coperniq.bad_request", false),
+        ("coperniq", 502, "coperniq.server_error", true),
+    ])
+    func statuses(service: String, status: Int, errorClass: String, retryable: Bool) {
+        let error = APIError.fromResponse(service: service, operation: "GET x", status: status, body: Data(), retryAfter: nil)
+        #expect(error.errorClass == errorClass)
+        #expect(error.isRetryable == retryable)
+        #expect(ProcessingFailure(error).retryable == retryable)
+    }
+
+    @Test("the service's error body is carried in the message, truncated")
+    func bodies() {
+        let aurora = APIError.fromResponse(service: "aurora", operation: "GET pricing", status: 403,
+                                           body: Data(#"{"errors":[{"message":"Forbidden for this key"}]}"#.utf8), retryAfter: nil)
+        #expect(aurora.message == "GET pricing answered 403: Forbidden for this key")
+        let coperniq = APIError.fromResponse(service: "coperniq", operation: "create project", status: 400,
+                                             body: Data(#"{"message":"Unknown property","code":"VALIDATION_ERROR","field":"custom.x"}"#.utf8), retryAfter: nil)
+        #expect(coperniq.message.contains("Unknown property; code VALIDATION_ERROR; field custom.x"))
+        let huge = APIError.fromResponse(service: "aurora", operation: "GET x", status: 500,
+                                         body: Data(String(repeating: "x", count: 10_000).utf8), retryAfter: nil)
+        #expect(huge.message.count < 300)
+    }
+
+    @Test("transport failures are retryable; decoding and unknown errors are permanent")
+    func transportAndInternal() {
+        #expect(APIError.transport(service: "aurora", operation: "GET x", timedOut: true, underlying: "deadline").errorClass == "aurora.timeout")
+        #expect(APIError.transport(service: "coperniq", operation: "GET x", timedOut: false, underlying: "refused").isRetryable)
+        struct Oops: Error {}
+        #expect(!APIError.decoding(service: "aurora", operation: "GET x", underlying: Oops()).isRetryable)
+        let internalFailure = ProcessingFailure(classifying: Oops())
+        #expect(internalFailure.errorClass == "internal" && !internalFailure.retryable)
+        #expect(ProcessingFailure(classifying: CancellationError()).retryable)
+    }
+
+    @Test("the retry policy walks the tiers, then dead-letters; permanent failures go straight to the DLQ")
+    func retryPolicy() {
+        let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
+        let transient = ProcessingFailure(errorClass: "aurora.server_error", message: "", retryable: true)
+        #expect(policy.decide(transient, attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
+        #expect(policy.decide(transient, attempts: 3) == .retry(tier: 3, delay: .seconds(1800)))
+        #expect(policy.decide(transient, attempts: 4) == .deadLetter)
+        let slow = ProcessingFailure(errorClass: "aurora.rate_limited", message: "", retryable: true, retryAfter: .seconds(90))
+        #expect(policy.decide(slow, attempts: 1) == .retry(tier: 1, delay: .seconds(90)))
+        #expect(policy.decide(.permanent("aurora.forbidden", ""), attempts: 1) == .deadLetter)
+    }
+}
+
+@Suite("Rate limiters")
+struct RateLimiterTests {
+    @Test("a bucket admits its burst at once, then paces at its rate")
+    func pacing() async throws {
+        let bucket = TokenBucket(service: "aurora", rate: 20, per: .seconds(1), burst: 5, maxWait: .seconds(5))
+        let start = ContinuousClock.now
+        for _ in 0..<5 { try await bucket.acquire() }
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+        for _ in 0..<5 { try await bucket.acquire() }  // 5 more at 20/s ≈ 250 ms
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2))
+    }
+
+    @Test("Retry-After pauses the key; a wait beyond maxWait is refused as retryable 'throttled'")
+    func retryAfter() async throws {
+        let bucket = TokenBucket(service: "aurora", rate: 90, per: .seconds(60), burst: 15, maxWait: .milliseconds(500))
+        bucket.pause(for: .milliseconds(300))
+        let start = ContinuousClock.now
+        try await bucket.acquire()
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        bucket.pause(for: .seconds(30))
+        let error = await #expect(throws: APIError.self) { try await bucket.acquire() }
+        #expect(error?.errorClass == "aurora.throttled")
+        #expect(error?.isRetryable == true)
+        #expect((error?.retryAfter ?? .zero) > .seconds(25))
+    }
+
+    @Test("one throttled key does not slow another")
+    func isolation() async throws {
+        let limiters = RateLimiters(maxWait: .milliseconds(200))
+        let registry = try TenantsRegistry.parse(TestTenants.yaml(["slow", "fast"]), environment: TestTenants.environment(["slow", "fast"]))
+        let slow = limiters.aurora(for: registry["slow"]!), fast = limiters.aurora(for: registry["fast"]!)
+        slow.pause(for: .seconds(60))
+        await #expect(throws: APIError.self) { try await slow.acquire() }
+        let start = ContinuousClock.now
+        for _ in 0..<5 { try await fast.acquire() }
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+        #expect(limiters.aurora(for: registry["slow"]!) as AnyObject === slow as AnyObject)
+    }
+}
