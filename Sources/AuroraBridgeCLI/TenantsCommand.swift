@@ -7,7 +7,7 @@ struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants",
         abstract: "Work with the tenants registry (installer companies, their keys and mapping).",
-        subcommands: [ValidateTenants.self, HashToken.self]
+        subcommands: [ValidateTenants.self, TenantURL.self, HashToken.self]
     )
 }
 
@@ -87,5 +87,54 @@ struct HashToken: AsyncParsableCommand {
             print("token:              \(token)")
             print("webhookTokenSHA256: \(sha256Hex(token))")
         }
+    }
+}
+
+struct TenantURL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "url",
+        abstract: "Print what to paste into the tenant's Aurora webhook form (onboarding step 3).",
+        discussion: """
+            Aurora: Settings → Webhooks → New Webhook. Event "agreement signed"
+            (agreement_status_changed), the URL template below, filter STATUS = signed, the auth header,
+            enabled. The token is the one whose hash is in the tenants file (it is not stored, so it
+            is not printed; `tenants hash-token` makes a new pair).
+
+            Example:
+              aurora-bridge tenants url acme-solar --tenants tenants.yaml --public-url https://bridge.example.com
+            """
+    )
+
+    @Argument(help: "The tenant's slug.")
+    var tenant: String
+
+    @Option(help: "The gateway's public base URL; default: $AURORA_BRIDGE_PUBLIC_URL.")
+    var publicURL: String?
+
+    @Option(help: "The header the gateway reads the token from.")
+    var tokenHeader = "X-Aurora-Webhook-Token"
+
+    @OptionGroup var file: TenantsFileOption
+
+    func run() async throws {
+        let registry = try file.load()
+        guard registry[tenant] != nil else {
+            throw ValidationError("no tenant '\(tenant)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
+        }
+        guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
+            throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
+        }
+        print(Self.template(base: base, tenant: tenant))
+        print("")
+        print("Event:        agreement_status_changed   (\"agreement signed\" in Aurora's form)")
+        print("Filter:       STATUS = signed")
+        print("Auth header:  \(tokenHeader): <the tenant's webhook token>")
+        print("              (API: header_auth_key=\(tokenHeader), header_auth_value=<token>)")
+    }
+
+    static func template(base: String, tenant: String) -> String {
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        return "\(trimmed)/webhooks/aurora/\(tenant)?event=agreement_status_changed&project_id=<PROJECT_ID>"
+            + "&agreement_id=<AGREEMENT_ID>&status=<STATUS>&design_id=<DESIGN_ID>&financing_id=<FINANCING_ID>"
     }
 }

@@ -101,6 +101,18 @@ public final class KafkaProducer: Service, Sendable {
         try await send(topic: topic, key: Array(key.utf8), value: value, headers: headers)
     }
 
+    /// Whether a broker answers a metadata request within `timeout` (for readiness probes).
+    public func isReachable(timeout: Duration = .seconds(2)) async -> Bool {
+        guard !closed.load(ordering: .acquiring) else { return false }
+        let client = self.client
+        return await Blocking.run {
+            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+            let err = rd_kafka_metadata(client.handle, 0, nil, &metadata, timeout.milliseconds)
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            return err == RD_KAFKA_RESP_ERR_NO_ERROR
+        }
+    }
+
     /// Records waiting in librdkafka's queue or for room in it.
     public var outstandingCount: Int { Int(rd_kafka_outq_len(client.handle)) + outbox.waitingCount }
 

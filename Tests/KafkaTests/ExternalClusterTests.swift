@@ -1,77 +1,7 @@
 import Foundation
 import Kafka
 import Testing
-
-/// `aurora-bridge kafka` as a child process, the way gateways and workers reach it in dev mode.
-final class ExternalCluster: Sendable {
-    let process: Process
-    let bootstrapServers: String
-    private let input: FileHandle
-    private let lines: AsyncStream<String>.Iterator.Box
-
-    /// The built `aurora-bridge` executable, beside the test bundle.
-    static var executable: URL {
-        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        return testBinary.deletingLastPathComponent().appendingPathComponent("aurora-bridge")
-    }
-
-    init(arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["kafka", "--control", "--log-level", "warning"] + arguments
-        let stdout = Pipe(), stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = stdin
-        process.standardError = FileHandle.nullDevice
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
-        let pending = LockedBox<[UInt8]>([])
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
-            let complete: [String] = pending.withLock { buffer in
-                buffer.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in complete { continuation.yield(line) }
-        }
-        try process.run()
-        self.process = process
-        self.input = stdin.fileHandleForWriting
-        self.lines = AsyncStream<String>.Iterator.Box(stream.makeAsyncIterator())
-        guard let first = try await withTimeout(.seconds(10), "bootstrap line", { [lines] in await lines.next() }) else {
-            throw TimeoutError(what: "aurora-bridge kafka exited before printing its bootstrap string")
-        }
-        self.bootstrapServers = first
-    }
-
-    /// Sends a control command and returns its answer ("ok" or "error: …").
-    func control(_ command: String) async throws -> String {
-        input.write(Data((command + "\n").utf8))
-        return try await withTimeout(.seconds(10), "answer to \(command)") { [lines] in await lines.next() ?? "eof" }
-    }
-
-    func terminate() async throws -> Int32 {
-        process.terminate()  // SIGTERM
-        try await withTimeout(.seconds(15), "aurora-bridge kafka exit after SIGTERM") { [process] in
-            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        return process.terminationStatus
-    }
-}
-
-extension AsyncStream.Iterator {
-    /// Shares one iterator between the tasks that read lines in turn.
-    final class Box: @unchecked Sendable {
-        private var iterator: AsyncStream.Iterator
-        init(_ iterator: AsyncStream.Iterator) { self.iterator = iterator }
-        func next() async -> Element? { await iterator.next() }
-    }
-}
+import TestSupport
 
 @Suite("A cluster in another process")
 struct ExternalClusterTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+import TestSupport
 
 @Suite("Faults, errors and shutdown")
 struct FaultTests {

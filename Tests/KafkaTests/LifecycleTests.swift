@@ -2,6 +2,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 @Suite("swift-service-lifecycle")
 struct LifecycleTests {

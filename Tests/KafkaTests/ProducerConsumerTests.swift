@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+import TestSupport
 
 @Suite("Producer and consumer on the embedded cluster")
 struct ProducerConsumerTests {

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Bridge
+import Foundation
+import Gateway
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Kafka connection options shared by the commands that talk to a cluster.
+struct KafkaOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers (host:port,…); default: $AURORA_BRIDGE_BROKERS or localhost:9092.")
+    var brokers: String?
+
+    @Option(name: .customLong("kafka-property"), help: "A librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL.")
+    var kafkaProperties: [String] = []
+
+    func configuration() throws -> KafkaConfiguration {
+        let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"] ?? "localhost:9092"
+        var configuration = KafkaConfiguration(bootstrapServers: bootstrap)
+        for property in kafkaProperties {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--kafka-property wants key=value, got '\(property.split(separator: "=").first ?? "")=…'")
+            }
+            configuration.set(parts[0], parts[1])
+        }
+        return configuration
+    }
+}
+
+/// `aurora-bridge gateway`: the webhook ingress.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Receive Aurora webhooks, authenticate and validate them, and publish them to Kafka.",
+        discussion: """
+            Answers 200 {eventId} only after Kafka acknowledged the event (acks=all, idempotent);
+            503 with Retry-After when it could not within --publish-timeout-ms (Aurora retries);
+            4xx with {error, detail} for requests that are wrong (nothing is published).
+            Reload the tenants file with SIGHUP (or just edit it); SIGTERM drains and exits 0.
+
+            Example:
+              aurora-bridge gateway --brokers kafka:9092 --tenants /etc/aurora-bridge/tenants.yaml --port 8080
+              curl "http://localhost:8080/webhooks/aurora/acme-solar?project_id=P&agreement_id=A&status=signed" \\
+                   -H "X-Aurora-Webhook-Token: $TOKEN"
+            """
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var tenants: TenantsFileOption
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "Port to listen on (0: any free port, printed at start).")
+    var port = 8080
+
+    @Option(help: "Topic webhooks are published to.")
+    var topic = "aurora.webhooks"
+
+    @Option(help: "Milliseconds to wait for Kafka's acknowledgement before answering 503 (Aurora waits 10 s).")
+    var publishTimeoutMs = 5000
+
+    @Option(help: "Header carrying the tenant token (Aurora's header_auth_key).")
+    var tokenHeader = "X-Aurora-Webhook-Token"
+
+    @Option(help: "Per-tenant ingress limit: requests per second (0: none).")
+    var tenantRps = 50
+
+    @Option(help: "Per-tenant ingress burst.")
+    var tenantBurst = 200
+
+    func validate() throws {
+        guard (1...9000).contains(publishTimeoutMs) else {
+            throw ValidationError("--publish-timeout-ms must be 1–9000: Aurora gives up after 10 s")
+        }
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "aurora-bridge.gateway")
+        let store: TenantsStore
+        do {
+            store = try TenantsStore(path: try tenants.resolvedPath(), logger: logger)
+        } catch let error as TenantsError {
+            throw ValidationError(error.description)
+        }
+        var producerConfiguration = try kafka.configuration()
+        // Give up on a record well after the request did, so a late delivery is rare but possible.
+        if producerConfiguration["message.timeout.ms"] == nil { producerConfiguration.set("message.timeout.ms", "30000") }
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "aurora-bridge.gateway.kafka"))
+
+        var configuration = GatewayConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.topic = topic
+        configuration.publishDeadline = .milliseconds(publishTimeoutMs)
+        configuration.tokenHeader = tokenHeader
+        configuration.tenantRequestsPerSecond = tenantRps
+        configuration.tenantBurst = tenantBurst
+        let gateway = WebhookGateway(configuration: configuration, tenants: store,
+                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: logger)
+        let readiness = ReadinessCache { await producer.isReachable() }
+        let host = self.host, topic = self.topic
+        let app = gateway.makeApplication(ready: { await readiness.value() }) { port in
+            printFlushed("gateway listening on http://\(host):\(port)")
+            logger.info("gateway ready", metadata: ["port": "\(port)", "topic": "\(topic)", "tenants": "\(store.registry.slugs.count)"])
+        }
+        // Services stop in reverse order: the HTTP server first (finishing in-flight requests),
+        // then the producer (flushing what was sent).
+        let group = ServiceGroup(
+            services: [producer, TenantsReloader(store: store, logger: logger), app],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        logger.info("gateway stopped")
+    }
+}
+
+/// Reloads the tenants file on SIGHUP and when it changes on disk.
+struct TenantsReloader: Service {
+    let store: TenantsStore
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in signals.cancelOnGracefulShutdown() {
+                    logger.info("SIGHUP: reloading the tenants file")
+                    store.reload()
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: .seconds(2))
+                    store.reloadIfChanged()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Caches a slow check (a Kafka metadata round trip) for a second, so probes stay cheap.
+final class ReadinessCache: Sendable {
+    private let check: @Sendable () async -> Bool
+    private let last = Mutex<(ContinuousClock.Instant, Bool)?>(nil)
+
+    init(check: @escaping @Sendable () async -> Bool) { self.check = check }
+
+    func value() async -> Bool {
+        if let (time, value) = last.withLock({ $0 }), ContinuousClock.now - time < .seconds(1) { return value }
+        let value = await check()
+        last.withLock { $0 = (ContinuousClock.now, value) }
+        return value
+    }
+}

@@ -1,0 +1,89 @@
+import Bridge
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context: Hummingbird's, plus the client's address for the envelope.
+public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+extension WebhookGateway {
+    /// The routes: the webhook (GET and POST), `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+    /// - Parameter ready: whether Kafka is reachable (the registry is loaded by construction).
+    public func makeRouter(ready: @escaping @Sendable () async -> Bool) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        let webhook = "/webhooks/aurora/:tenant"
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on(RouterPath(webhook), method: method) { request, context -> Response in
+                let slug = context.parameters.get("tenant") ?? ""
+                let rawQuery = request.uri.query ?? ""
+                let urlLength = request.uri.description.utf8.count
+                let answer = await self.handleWebhook(
+                    method: request.method.rawValue, tenant: slug, rawQuery: rawQuery, urlLength: urlLength,
+                    header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } },
+                    remoteAddress: context.remoteAddress.flatMap(\.ipAddress),
+                    body: { limit in
+                        do {
+                            let buffer = try await request.body.collect(upTo: limit)
+                            return Array(buffer.readableBytesView)
+                        } catch {
+                            throw WebhookRejection(413, "body_too_large", "the body is larger than \(limit) bytes")
+                        }
+                    })
+                return Self.json(answer)
+            }
+        }
+        for method in [HTTPRequest.Method.put, .patch, .delete, .options] {
+            router.on(RouterPath(webhook), method: method) { _, _ -> Response in
+                var response = Self.json(.rejected(WebhookRejection(405, "method_not_allowed", "Aurora webhooks are GET (or POST)")))
+                response.headers[.allow] = "GET, POST"
+                return response
+            }
+        }
+        router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
+        router.get("/readyz") { _, _ -> Response in
+            let kafka = await ready()
+            let tenants = self.tenants.registry.slugs.count
+            return Self.json(GatewayAnswer(status: kafka ? 200 : 503,
+                                           body: ["status": kafka ? "ready" : "not ready", "kafka": kafka ? "reachable" : "unreachable",
+                                                  "tenants": "\(tenants)"]))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
+        }
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: GatewayOpenAPI.document(tokenHeader: self.configuration.tokenHeader))))
+        }
+        return router
+    }
+
+    /// The Hummingbird application on the configured address.
+    public func makeApplication(ready: @escaping @Sendable () async -> Bool,
+                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        var serverLogger = Logger(label: "gateway.http")
+        serverLogger.logLevel = .warning
+        return Application(
+            router: makeRouter(ready: ready),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aurora-bridge"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: serverLogger)
+    }
+
+    static func json(_ answer: GatewayAnswer) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: answer.body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter = answer.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The gateway's HTTP surface as an OpenAPI 3.1 document, served at `/openapi.json`.
+/// A test checks every documented operation against the running gateway.
+public enum GatewayOpenAPI {
+    /// Every status the webhook operation may answer, with its meaning.
+    public static let webhookStatuses: [Int: String] = [
+        200: "Accepted: the event is on Kafka (acks=all). Body: {eventId}.",
+        400: "Bad parameters, encoding or body: {error, detail}. Nothing was published.",
+        401: "Missing or wrong token.",
+        404: "Unknown tenant.",
+        405: "Method not allowed (use GET or POST).",
+        413: "Body larger than 64 KiB.",
+        414: "URL longer than 8 KiB.",
+        429: "The tenant's ingress limit; see Retry-After.",
+        503: "Kafka did not acknowledge in time; nothing was accepted. See Retry-After.",
+    ]
+
+    public static func document(tokenHeader: String) -> String {
+        func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+        func string(_ maxLength: Int? = nil) -> [String: Any] {
+            var schema: [String: Any] = ["type": "string"]
+            if let maxLength { schema["maxLength"] = maxLength }
+            return schema
+        }
+        let responses: [String: Any] = Dictionary(uniqueKeysWithValues: webhookStatuses.map { status, text in
+            ("\(status)", ["description": text,
+                           "content": ["application/json": ["schema": ref(status == 200 ? "Accepted" : "Error")]]] as [String: Any])
+        })
+        let parameters: [[String: Any]] = [
+            ["name": "tenant", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[a-z0-9-]{1,64}$"]],
+            ["name": "project_id", "in": "query", "required": true, "schema": string(128)],
+            ["name": "agreement_id", "in": "query", "required": true, "schema": string(128)],
+            ["name": "status", "in": "query", "required": true, "schema": string(64),
+             "description": "sent, viewed, signed, cancel-pending, canceled, declined, error; unknown values are accepted"],
+            ["name": "design_id", "in": "query", "schema": string(128)],
+            ["name": "financing_id", "in": "query", "schema": string(128), "description": "empty when no financing was chosen"],
+            ["name": "event", "in": "query", "schema": ["type": "string", "default": "agreement_status_changed"]],
+            ["name": "token", "in": "query", "schema": string(), "description": "the tenant's token, when no header can be set"],
+            ["name": tokenHeader, "in": "header", "schema": string(), "description": "the tenant's token (Aurora's header_auth_key)"],
+        ]
+        let get: [String: Any] = ["summary": "An Aurora webhook (agreement_status_changed)", "parameters": parameters, "responses": responses]
+        var post = get
+        post["summary"] = "The same, with an optional JSON or form body (at most 64 KiB), kept in the envelope"
+        post["requestBody"] = ["required": false, "content": ["application/json": [String: Any](), "application/x-www-form-urlencoded": [String: Any]()]]
+        func simple(_ summary: String, _ statuses: [String: String]) -> [String: Any] {
+            ["get": ["summary": summary, "responses": statuses.mapValues { ["description": $0] }]]
+        }
+        let document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": ["title": "AuroraBridge gateway", "version": "1"],
+            "paths": [
+                "/webhooks/aurora/{tenant}": ["get": get, "post": post],
+                "/healthz": simple("The process is alive", ["200": "ok"]),
+                "/readyz": simple("Kafka reachable and tenants loaded", ["200": "ready", "503": "not ready"]),
+                "/metrics": simple("Prometheus metrics", ["200": "text exposition format"]),
+                "/openapi.json": simple("This document", ["200": "OpenAPI 3.1"]),
+            ],
+            "components": ["schemas": [
+                "Accepted": ["type": "object", "required": ["eventId"], "properties": ["eventId": ["type": "string"]]],
+                "Error": ["type": "object", "required": ["error", "detail"],
+                          "properties": ["error": ["type": "string"], "detail": ["type": "string"]]],
+            ]],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

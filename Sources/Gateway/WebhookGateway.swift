@@ -1,0 +1,186 @@
+import Bridge
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Kafka
+import Logging
+import NIOCore
+
+/// The gateway's settings.
+public struct GatewayConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    /// The topic webhooks go to.
+    public var topic = "aurora.webhooks"
+    /// How long a request waits for Kafka's acknowledgement before answering 503 (Aurora gives up at 10 s).
+    public var publishDeadline: Duration = .seconds(5)
+    /// The header Aurora's subscription sends the tenant's token in (`header_auth_key`).
+    public var tokenHeader = "X-Aurora-Webhook-Token"
+    /// Per-tenant ingress limit: sustained requests per second and burst.
+    public var tenantRequestsPerSecond = 50
+    public var tenantBurst = 200
+    public var limits = WebhookLimits()
+
+    public init() {}
+}
+
+/// What the gateway answers.
+public struct GatewayAnswer: Sendable {
+    public var status: Int
+    public var body: [String: String]
+    public var retryAfterSeconds: Int?
+
+    static func rejected(_ rejection: WebhookRejection) -> GatewayAnswer {
+        GatewayAnswer(status: rejection.status, body: ["error": rejection.error, "detail": rejection.detail],
+                      retryAfterSeconds: rejection.retryAfterSeconds)
+    }
+}
+
+/// The front door: authenticate, validate, publish to Kafka, and answer 200 only once the event
+/// is durable. Every refusal is a 4xx with `{error, detail}` and publishes nothing; a publish
+/// that Kafka does not acknowledge in time is a 503 with `Retry-After` (Aurora retries).
+public final class WebhookGateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let tenants: TenantsStore
+    public let metrics: GatewayMetrics
+    private let publisher: any WebhookPublisher
+    private let limiters = IngressLimiters()
+    private let logger: Logger
+
+    public init(configuration: GatewayConfiguration, tenants: TenantsStore, publisher: any WebhookPublisher,
+                metrics: GatewayMetrics = GatewayMetrics(), logger: Logger = Logger(label: "gateway")) {
+        self.configuration = configuration
+        self.tenants = tenants
+        self.publisher = publisher
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// One webhook request, independent of the HTTP server.
+    /// - Parameters:
+    ///   - rawQuery: the query string as received (still percent-encoded).
+    ///   - header: reads a request header by name.
+    ///   - body: reads the body, at most `limit` bytes (throws ``WebhookRejection`` 413 beyond).
+    public func handleWebhook(method: String, tenant slug: String, rawQuery: String, urlLength: Int,
+                              header: (String) -> String?, remoteAddress: String?,
+                              body: (Int) async throws -> [UInt8]) async -> GatewayAnswer {
+        metrics.inFlight(1)
+        defer { metrics.inFlight(-1) }
+        let known = tenants[slug]
+        let label = known == nil ? "unknown" : slug
+        do {
+            let answer = try await accept(method: method, slug: slug, tenant: known, rawQuery: rawQuery, urlLength: urlLength,
+                                          header: header, remoteAddress: remoteAddress, body: body)
+            metrics.request(tenant: label, outcome: "accepted")
+            return answer
+        } catch let rejection as WebhookRejection {
+            metrics.request(tenant: label, outcome: rejection.status == 503 ? "unavailable" : "rejected_\(rejection.status)")
+            logger.log(level: rejection.status >= 500 ? .warning : .info, "webhook refused",
+                       metadata: ["tenant": "\(label)", "status": "\(rejection.status)", "error": "\(rejection.error)",
+                                  "detail": "\(rejection.detail)"])
+            return .rejected(rejection)
+        } catch {
+            metrics.request(tenant: label, outcome: "unavailable")
+            logger.error("webhook publish failed", metadata: ["tenant": "\(label)", "error": "\(error)"])
+            return .rejected(WebhookRejection(503, "unavailable", "the event could not be stored; retry later", retryAfterSeconds: 5))
+        }
+    }
+
+    private func accept(method: String, slug: String, tenant: TenantConfiguration?, rawQuery: String, urlLength: Int,
+                        header: (String) -> String?, remoteAddress: String?,
+                        body: (Int) async throws -> [UInt8]) async throws -> GatewayAnswer {
+        let limits = configuration.limits
+        guard urlLength <= limits.maxURLBytes else {
+            throw WebhookRejection(414, "url_too_long", "the URL is longer than \(limits.maxURLBytes) bytes")
+        }
+        guard let tenant else {
+            throw WebhookRejection(404, "unknown_tenant", "no tenant '\(String(slug.prefix(64)))'; the URL is /webhooks/aurora/<tenant>")
+        }
+        var parameters = try WebhookRequest.parseQuery(rawQuery, limits: limits)
+
+        // Authentication: the configured header, `Authorization: Bearer`, or the `token` parameter.
+        let queryToken = parameters.removeValue(forKey: WebhookRequest.tokenParameter)
+        let bearer = header("Authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token = header(configuration.tokenHeader) ?? bearer ?? queryToken, !token.isEmpty else {
+            throw WebhookRejection(401, "missing_token", "send the tenant's token in the \(configuration.tokenHeader) header")
+        }
+        guard tenant.acceptsToken(token) else {
+            throw WebhookRejection(401, "invalid_token", "the token does not match tenant '\(slug)'")
+        }
+        if let wait = limiters.admit(tenant: slug, rate: configuration.tenantRequestsPerSecond, burst: configuration.tenantBurst) {
+            throw WebhookRejection(429, "rate_limited", "too many webhooks for '\(slug)'; retry later",
+                                   retryAfterSeconds: max(1, Int(wait.components.seconds) + 1))
+        }
+        try WebhookRequest.validate(parameters)
+        let text = method == "POST" ? try WebhookRequest.validateBody(try await body(limits.maxBodyBytes), contentType: header("Content-Type")) : nil
+
+        let event = parameters.removeValue(forKey: "event") ?? "agreement_status_changed"
+        let envelope = WebhookEnvelope(id: UUID().uuidString.lowercased(), tenant: slug, event: event, params: parameters,
+                                       receivedAt: Date(), source: .init(remoteAddress: remoteAddress, userAgent: header("User-Agent")),
+                                       body: text)
+        let trace = TraceParent.continuing(header("traceparent"))
+        let headers = [KafkaHeader("event-id", envelope.id), KafkaHeader("tenant", slug), KafkaHeader("traceparent", trace.description)]
+        let start = ContinuousClock.now
+        do {
+            let report = try await publisher.publish(envelope, headers: headers, deadline: configuration.publishDeadline)
+            metrics.published(after: ContinuousClock.now - start)
+            metrics.producerQueue(publisher.queueDepth)
+            logger.info("webhook published", metadata: [
+                "event-id": "\(envelope.id)", "tenant": "\(slug)", "status": "\(envelope.status ?? "-")",
+                "aurora-project": "\(envelope.projectID ?? "-")", "partition": "\(report.partition)", "offset": "\(report.offset)",
+                "traceparent": "\(trace)",
+            ])
+            return GatewayAnswer(status: 200, body: ["eventId": envelope.id])
+        } catch is PublishTimeout {
+            metrics.producerQueue(publisher.queueDepth)
+            throw WebhookRejection(503, "kafka_unavailable",
+                                   "Kafka did not acknowledge within \(configuration.publishDeadline); nothing was accepted, retry later",
+                                   retryAfterSeconds: 5)
+        } catch let error as KafkaError {
+            throw WebhookRejection(503, "kafka_unavailable", "Kafka refused the event (\(error.code.name)); retry later", retryAfterSeconds: 5)
+        }
+    }
+}
+
+/// Per-tenant ingress buckets, created on first use.
+final class IngressLimiters: Sendable {
+    private let buckets = SynchronizedDictionary<String, TokenBucket>()
+
+    /// nil when admitted, else how long until the tenant may send again.
+    func admit(tenant: String, rate: Int, burst: Int) -> Duration? {
+        guard rate > 0 else { return nil }
+        let bucket = buckets.value(for: tenant) {
+            TokenBucket(service: "gateway", rate: rate, per: .seconds(1), burst: burst, maxWait: .zero)
+        }
+        return bucket.tryAcquire()
+    }
+}
+
+/// A W3C `traceparent`: continued from the request when it sent a valid one, else new.
+struct TraceParent: CustomStringConvertible {
+    let traceID: String
+    let spanID: String
+
+    static func continuing(_ header: String?) -> TraceParent {
+        let span = randomHex(bytes: 8)
+        if let header {
+            let parts = header.split(separator: "-")
+            if parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16,
+               parts[1].allSatisfy(\.isHexDigit), parts[1] != String(repeating: "0", count: 32) {
+                return TraceParent(traceID: parts[1].lowercased(), spanID: span)
+            }
+        }
+        return TraceParent(traceID: randomHex(bytes: 16), spanID: span)
+    }
+
+    var description: String { "00-\(traceID)-\(spanID)-01" }
+
+    private static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            let digits = Array("0123456789abcdef")
+            return "\(digits[Int(byte >> 4)])\(digits[Int(byte & 0x0f)])"
+        }.joined()
+    }
+}

@@ -1,0 +1,110 @@
+import Bridge
+import Foundation
+
+/// Why a webhook request is refused: an HTTP status and a JSON body `{error, detail}`.
+/// Nothing refused is ever published.
+public struct WebhookRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public let status: Int
+    /// Machine-readable, e.g. `missing_parameter`.
+    public let error: String
+    /// What is wrong and how to fix it. Never echoes a token.
+    public let detail: String
+    /// For 429 and 503: seconds until a retry makes sense.
+    public let retryAfterSeconds: Int?
+
+    public init(_ status: Int, _ error: String, _ detail: String, retryAfterSeconds: Int? = nil) {
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var description: String { "\(status) \(error): \(detail)" }
+}
+
+/// Limits on what a webhook request may carry.
+public struct WebhookLimits: Sendable {
+    public var maxURLBytes = 8 * 1024
+    public var maxParameters = 32
+    public var maxNameBytes = 64
+    public var maxValueBytes = 1024
+    public var maxBodyBytes = 64 * 1024
+
+    public init() {}
+}
+
+/// Parsing and validation of one Aurora webhook request, independent of the HTTP server.
+public enum WebhookRequest {
+    /// The query parameter that may carry the tenant's token (when the header cannot be configured).
+    public static let tokenParameter = "token"
+    /// Identifiers Aurora fills in: UUIDs in practice; anything else that fits this is accepted.
+    static let identifierCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:".utf8)
+
+    /// Parses a raw (still percent-encoded) query string: `+` is a space, every name at most once.
+    public static func parseQuery(_ raw: String, limits: WebhookLimits = .init()) throws(WebhookRejection) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for piece in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = piece.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
+                throw WebhookRejection(400, "bad_encoding", "a query parameter is not valid percent-encoded UTF-8")
+            }
+            guard !name.isEmpty else { throw WebhookRejection(400, "bad_parameter", "a query parameter has no name") }
+            guard name.utf8.count <= limits.maxNameBytes else {
+                throw WebhookRejection(400, "parameter_too_long", "a parameter name is longer than \(limits.maxNameBytes) bytes")
+            }
+            guard value.utf8.count <= limits.maxValueBytes else {
+                throw WebhookRejection(400, "parameter_too_long", "parameter '\(name)' is longer than \(limits.maxValueBytes) bytes")
+            }
+            guard parameters[name] == nil else {
+                throw WebhookRejection(400, "duplicate_parameter", "parameter '\(name)' appears more than once")
+            }
+            guard parameters.count < limits.maxParameters else {
+                throw WebhookRejection(400, "too_many_parameters", "more than \(limits.maxParameters) query parameters")
+            }
+            parameters[name] = value
+        }
+        return parameters
+    }
+
+    /// Checks the parameters Aurora's `agreement_status_changed` template fills in.
+    /// Unknown statuses are accepted (Aurora adds values); empty `design_id`/`financing_id` mean none.
+    public static func validate(_ parameters: [String: String]) throws(WebhookRejection) {
+        for name in ["project_id", "agreement_id", "status"] {
+            guard let value = parameters[name], !value.isEmpty else {
+                throw WebhookRejection(400, "missing_parameter",
+                                       "'\(name)' is required: the URL template needs \(name)=<\(name.uppercased())>")
+            }
+        }
+        for name in ["project_id", "agreement_id", "design_id", "financing_id"] {
+            guard let value = parameters[name], !value.isEmpty else { continue }
+            guard value.utf8.count <= 128, value.utf8.allSatisfy(identifierCharacters.contains) else {
+                throw WebhookRejection(400, "invalid_parameter", "'\(name)' must be an Aurora id (letters, digits, '-', '_', '.', ':'; at most 128)")
+            }
+        }
+        let status = parameters["status"]!
+        guard status.utf8.count <= 64, status.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
+            throw WebhookRejection(400, "invalid_parameter", "'status' must be printable text of at most 64 bytes")
+        }
+        if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(identifierCharacters.contains) {
+            throw WebhookRejection(400, "invalid_parameter", "'event' must be an event name such as agreement_status_changed")
+        }
+    }
+
+    /// Checks a POST body: valid UTF-8, and valid JSON when it says it is JSON.
+    public static func validateBody(_ body: [UInt8], contentType: String?) throws(WebhookRejection) -> String? {
+        guard !body.isEmpty else { return nil }
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw WebhookRejection(400, "bad_encoding", "the body is not valid UTF-8")
+        }
+        if contentType?.lowercased().contains("json") == true {
+            guard (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil else {
+                throw WebhookRejection(400, "invalid_json", "the body says application/json but is not valid JSON")
+            }
+        }
+        return text
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}

@@ -1,0 +1,125 @@
+import Bridge
+import Foundation
+import Gateway
+import Kafka
+import Logging
+import ServiceLifecycle
+import TestSupport
+
+enum Tenants {
+    static func token(_ slug: String) -> String { "tok-\(slug)-0123456789" }
+    static func auroraKey(_ slug: String) -> String { "sk_prod_\(slug)_SECRET" }
+    static func coperniqKey(_ slug: String) -> String { "cq_\(slug)_SECRET" }
+
+    static func environment(_ slugs: [String]) -> [String: String] {
+        var environment: [String: String] = [:]
+        for slug in slugs {
+            environment[envName(slug, "AURORA")] = auroraKey(slug)
+            environment[envName(slug, "COPERNIQ")] = coperniqKey(slug)
+        }
+        return environment
+    }
+
+    static func envName(_ slug: String, _ service: String) -> String {
+        "\(slug.uppercased().replacingOccurrences(of: "-", with: "_"))_\(service)"
+    }
+
+    static func yaml(_ slugs: [String]) -> String {
+        "tenants:\n" + slugs.map { slug in
+            """
+              - slug: \(slug)
+                webhookTokenSHA256: \(sha256Hex(token(slug)))
+                aurora: { tenantID: tid-\(slug), apiKey: { env: \(envName(slug, "AURORA")) } }
+                coperniq: { apiKey: { env: \(envName(slug, "COPERNIQ")) } }
+
+            """
+        }.joined()
+    }
+
+    static func registry(_ slugs: [String]) throws -> TenantsRegistry {
+        try TenantsRegistry.parse(yaml(slugs), environment: environment(slugs))
+    }
+}
+
+/// An in-process gateway on a free port, publishing to an embedded cluster.
+final class GatewayHarness: Sendable {
+    let cluster: EmbeddedKafka
+    let topic: String
+    let producer: KafkaProducer
+    let gateway: WebhookGateway
+    let port: Int
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    static func start(tenants slugs: [String] = ["acme-solar", "sunrise-energy"],
+                      configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> GatewayHarness {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic("webhooks")
+        try cluster.createTopic(topic, partitions: 4)
+        var producerConfiguration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        producerConfiguration.set("message.timeout.ms", "30000")
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
+        var configuration = GatewayConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.topic = topic
+        configure(&configuration)
+        let gateway = WebhookGateway(configuration: configuration, tenants: TenantsStore(try Tenants.registry(slugs)),
+                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: testLogger)
+        let port = LockedBox<Int?>(nil)
+        let app = gateway.makeApplication(ready: { await producer.isReachable() }) { bound in port.withLock { $0 = bound } }
+        let group = ServiceGroup(services: [producer, app], gracefulShutdownSignals: [], logger: testLogger)
+        let running = Task { try await group.run() }
+        try await eventually(.seconds(10), "gateway listening") { port.withLock { $0 } != nil }
+        return GatewayHarness(cluster: cluster, topic: topic, producer: producer, gateway: gateway,
+                              port: port.withLock { $0 }!, group: group, running: running)
+    }
+
+    private init(cluster: EmbeddedKafka, topic: String, producer: KafkaProducer, gateway: WebhookGateway, port: Int,
+                 group: ServiceGroup, running: Task<Void, any Error>) {
+        self.cluster = cluster
+        self.topic = topic
+        self.producer = producer
+        self.gateway = gateway
+        self.port = port
+        self.group = group
+        self.running = running
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+    }
+
+    /// A webhook URL target for `tenant` with `query` (already encoded).
+    static func target(_ tenant: String, _ query: String) -> String { "/webhooks/aurora/\(tenant)?\(query)" }
+
+    /// Reads the topic from the beginning until a record with event id `last` arrives.
+    func records(through lastEventID: String, limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+        try await Self.records(bootstrap: cluster.bootstrapServers, topic: topic, through: lastEventID, limit: limit)
+    }
+
+    static func records(bootstrap: String, topic: String, through lastEventID: String, limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+        var configuration = KafkaConfiguration(bootstrapServers: bootstrap)
+        configuration.set("heartbeat.interval.ms", "300")
+        let consumer = try KafkaConsumer(configuration: configuration, subscription: .group(id: uniqueTopic("reader"), topics: [topic]),
+                                         logger: testLogger)
+        defer { Task { await consumer.close() } }
+        return try await withTimeout(limit, "records through \(lastEventID)") {
+            var records: [KafkaMessage] = []
+            for await message in consumer.messages {
+                records.append(message)
+                if message.headers.text("event-id") == lastEventID { break }
+            }
+            return records
+        }
+    }
+}
+
+func eventID(_ answer: RawHTTP.Answer) -> String? {
+    (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: String])?["eventId"]
+}
+
+func errorCode(_ answer: RawHTTP.Answer) -> String? {
+    (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: String])?["error"]
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// `aurora-bridge <command>` as a child process: stdout read line by line, stderr kept in a file
+/// (so tests can search the logs), signals, exit status.
+public final class BridgeProcess: Sendable {
+    public let process: Process
+    public let stderrPath: String
+    private let lines: AsyncStream<String>.Iterator.Box
+
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = ExternalCluster.executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        stderrPath = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle.nullDevice
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let pending = LockedBox<[UInt8]>([])
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
+            let complete: [String] = pending.withLock { buffer in
+                buffer.append(contentsOf: data)
+                var lines: [String] = []
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return lines
+            }
+            for line in complete { continuation.yield(line) }
+        }
+        try process.run()
+        self.process = process
+        self.lines = AsyncStream<String>.Iterator.Box(stream.makeAsyncIterator())
+    }
+
+    /// The next stdout line containing `text`.
+    public func waitForLine(containing text: String, limit: Duration = .seconds(30)) async throws -> String {
+        try await withTimeout(limit, "a line with '\(text)'") { [lines] in
+            while let line = await lines.next() {
+                if line.contains(text) { return line }
+            }
+            throw TimeoutError(what: "the process ended before printing '\(text)'")
+        }
+    }
+
+    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to end and returns its exit status.
+    public func waitForExit(limit: Duration = .seconds(30)) async throws -> Int32 {
+        try await withTimeout(limit, "process exit") { [process] in
+            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return process.terminationStatus
+    }
+
+    public var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// `aurora-bridge kafka` as a child process, the way gateways and workers reach it in dev mode.
+public final class ExternalCluster: Sendable {
+    public let process: Process
+    public let bootstrapServers: String
+    private let input: FileHandle
+    private let lines: AsyncStream<String>.Iterator.Box
+
+    /// The built `aurora-bridge` executable, beside the test bundle.
+    public static var executable: URL {
+        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        return testBinary.deletingLastPathComponent().appendingPathComponent("aurora-bridge")
+    }
+
+    public init(arguments: [String]) async throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["kafka", "--control", "--log-level", "warning"] + arguments
+        let stdout = Pipe(), stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdin
+        process.standardError = FileHandle.nullDevice
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let pending = LockedBox<[UInt8]>([])
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
+            let complete: [String] = pending.withLock { buffer in
+                buffer.append(contentsOf: data)
+                var lines: [String] = []
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return lines
+            }
+            for line in complete { continuation.yield(line) }
+        }
+        try process.run()
+        self.process = process
+        self.input = stdin.fileHandleForWriting
+        self.lines = AsyncStream<String>.Iterator.Box(stream.makeAsyncIterator())
+        guard let first = try await withTimeout(.seconds(10), "bootstrap line", { [lines] in await lines.next() }) else {
+            throw TimeoutError(what: "aurora-bridge kafka exited before printing its bootstrap string")
+        }
+        self.bootstrapServers = first
+    }
+
+    /// Sends a control command and returns its answer ("ok" or "error: …").
+    public func control(_ command: String) async throws -> String {
+        input.write(Data((command + "\n").utf8))
+        return try await withTimeout(.seconds(10), "answer to \(command)") { [lines] in await lines.next() ?? "eof" }
+    }
+
+    public func terminate() async throws -> Int32 {
+        process.terminate()  // SIGTERM
+        try await withTimeout(.seconds(15), "aurora-bridge kafka exit after SIGTERM") { [process] in
+            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return process.terminationStatus
+    }
+}
+
+extension AsyncStream.Iterator {
+    /// Shares one iterator between the tasks that read lines in turn.
+    public final class Box: @unchecked Sendable {
+        private var iterator: AsyncStream.Iterator
+        public init(_ iterator: AsyncStream.Iterator) { self.iterator = iterator }
+        public func next() async -> Element? { await iterator.next() }
+    }
+}
+
