@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `aurora-bridge bench …`: load generators measured by ops/bench.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators for ops/bench (not timed tests).",
-        subcommands: [KafkaBench.self]
+        subcommands: [KafkaBench.self, HTTPCeilingBench.self]
     )
 }
 
@@ -143,5 +145,35 @@ extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// A bare Hummingbird route that answers what the gateway answers, without doing anything:
+/// the HTTP ceiling of this stack on this machine, the gateway's baseline in ops/bench.
+struct HTTPCeilingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http-ceiling",
+        abstract: "Serve GET /webhooks/aurora/:tenant answering 200 {eventId} without publishing (a baseline).",
+        discussion: "Example: aurora-bridge bench http-ceiling --port 8099 & wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'"
+    )
+
+    @Option(help: "Port to listen on.")
+    var port = 8099
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let router = Router()
+        router.get("/webhooks/aurora/:tenant") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#)))
+        }
+        var logger = Logger(label: "bench.http")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                              onServerRunning: { _ in printFlushed("http ceiling listening on http://127.0.0.1:\(self.port)") },
+                              logger: logger)
+        try await ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

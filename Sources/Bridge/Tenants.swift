@@ -130,8 +130,11 @@ public struct TenantConfiguration: Sendable, Equatable {
 
     /// Checks a presented webhook token against the stored hash in constant time.
     public func acceptsToken(_ token: String) -> Bool {
-        constantTimeEqual(Array(sha256Hex(token).utf8), Array(webhookTokenSHA256.lowercased().utf8))
+        constantTimeEqual(Array(SHA256.hash(data: Array(token.utf8))), webhookTokenDigest)
     }
+
+    /// The stored hash as bytes.
+    var webhookTokenDigest: [UInt8] { hexBytes(webhookTokenSHA256) }
 }
 
 /// The tenants file could not be used; the message says where and how to fix it.
@@ -291,7 +294,33 @@ enum AgreementStatusName {
 
 /// Lowercase hex SHA-256.
 public func sha256Hex(_ text: String) -> String {
-    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    hexString(Array(SHA256.hash(data: Array(text.utf8))))
+}
+
+/// Lowercase hex of `bytes`.
+public func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text = [UInt8]()
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: text, as: UTF8.self)
+}
+
+/// The bytes of a hex string (pairs that are not hex become 0).
+func hexBytes(_ hex: String) -> [UInt8] {
+    let utf8 = Array(hex.utf8)
+    func nibble(_ c: UInt8) -> UInt8 {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: 0
+        }
+    }
+    return stride(from: 0, to: utf8.count - 1, by: 2).map { nibble(utf8[$0]) << 4 | nibble(utf8[$0 + 1]) }
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

@@ -81,9 +81,30 @@ extension WebhookGateway {
     }
 
     static func json(_ answer: GatewayAnswer) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: answer.body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data = jsonObject(answer.body)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter = answer.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: data)))
+    }
+
+    /// A flat JSON object of strings, keys sorted (the answers are tiny; no Foundation round trip).
+    static func jsonObject(_ fields: [String: String]) -> String {
+        "{" + fields.keys.sorted().map { "\(jsonString($0)):\(jsonString(fields[$0]!))" }.joined(separator: ",") + "}"
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

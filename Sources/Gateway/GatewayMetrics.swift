@@ -3,6 +3,7 @@ import Prometheus
 /// The gateway's Prometheus metrics, on its own registry (served at `/metrics`).
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    private let counters = SynchronizedDictionary<String, Counter>()
     private let publishLatency: DurationHistogram
     private let inFlight: Gauge
     private let queueDepth: Gauge
@@ -24,9 +25,11 @@ public final class GatewayMetrics: Sendable {
     /// Counts a finished request. `tenant` is the slug for known tenants, `unknown` otherwise, so a
     /// caller cannot blow up the label set.
     public func request(tenant: String, outcome: String) {
-        registry.makeCounter(descriptor: .init(metricName: "gateway_requests", unitName: "total",
-                                               helpText: "Webhook requests by tenant and outcome"),
-                             labels: [("tenant", tenant), ("outcome", outcome)]).increment()
+        counters.value(for: "\(tenant)|\(outcome)") {
+            registry.makeCounter(descriptor: .init(metricName: "gateway_requests", unitName: "total",
+                                                   helpText: "Webhook requests by tenant and outcome"),
+                                 labels: [("tenant", tenant), ("outcome", outcome)])
+        }.increment()
     }
 
     public func published(after duration: Duration) { publishLatency.record(duration) }

@@ -177,10 +177,9 @@ struct TraceParent: CustomStringConvertible {
 
     private static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            let digits = Array("0123456789abcdef")
-            return "\(digits[Int(byte >> 4)])\(digits[Int(byte & 0x0f)])"
-        }.joined()
+        var raw: [UInt8] = []
+        raw.reserveCapacity(bytes + 8)
+        while raw.count < bytes { withUnsafeBytes(of: generator.next() as UInt64) { raw += $0 } }
+        return hexString(Array(raw.prefix(bytes)))
     }
 }

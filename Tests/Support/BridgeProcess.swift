@@ -18,25 +18,10 @@ public final class BridgeProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         let stdout = Pipe()
         process.standardOutput = stdout
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
-        let pending = LockedBox<[UInt8]>([])
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
-            let complete: [String] = pending.withLock { buffer in
-                buffer.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in complete { continuation.yield(line) }
-        }
+        let lines = PipeLines.read(stdout)
         try process.run()
         self.process = process
-        self.lines = AsyncStream<String>.Iterator.Box(stream.makeAsyncIterator())
+        self.lines = lines
     }
 
     /// The next stdout line containing `text`.

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The lines a child process writes to a pipe, as they arrive.
+enum PipeLines {
+    static func read(_ pipe: Pipe) -> AsyncStream<String>.Iterator.Box {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let pending = LockedBox<[UInt8]>([])
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
+            let complete: [String] = pending.withLock { buffer in
+                buffer.append(contentsOf: data)
+                var lines: [String] = []
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return lines
+            }
+            for line in complete { continuation.yield(line) }
+        }
+        return AsyncStream<String>.Iterator.Box(stream.makeAsyncIterator())
+    }
+}
