@@ -52,6 +52,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let poller: LoopThread
     private let closeState = Mutex<CloseState>(.open)
     private let logger: Logger
+    private let joinsGroup: Bool
 
     private enum CloseState { case open, closing([CheckedContinuation<Void, Never>]), closed }
 
@@ -83,6 +84,7 @@ public final class KafkaConsumer: Service, Sendable {
         self.flow = flow
         self.logger = logger
         self.messages = Messages(buffer: buffer)
+        if case .group = subscription { joinsGroup = true } else { joinsGroup = false }
 
         let rebalancer = Rebalancer(client: client, buffer: buffer, flow: flow, handler: rebalanceHandler,
                                     handlerTimeout: rebalanceHandlerTimeout, logger: logger)
@@ -214,6 +216,15 @@ public final class KafkaConsumer: Service, Sendable {
             return
         }
         let client = self.client, poller = self.poller, buffer = self.buffer, logger = self.logger
+        // librdkafka 2.0.2 (Debian's) asserts in rd_kafka_destroy when a cooperative-sticky member is
+        // destroyed after joining but before its first assignment: give a join in progress a
+        // moment to finish (the poll thread keeps serving it).
+        if joinsGroup, !flow.hasBeenAssigned {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !flow.hasBeenAssigned, ContinuousClock.now < deadline, await joinMayBeInProgress() {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         await Blocking.run {
             poller.stopAndJoin()
             let err = rd_kafka_consumer_close(client.handle)  // serves the final revoke on this thread
@@ -229,6 +240,17 @@ public final class KafkaConsumer: Service, Sendable {
             return []
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Whether a group join could be under way: some broker answers (no join happens otherwise).
+    private func joinMayBeInProgress() async -> Bool {
+        let client = self.client
+        return await Blocking.run {
+            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+            let err = rd_kafka_metadata(client.handle, 0, nil, &metadata, 500)
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            return err == RD_KAFKA_RESP_ERR_NO_ERROR
+        }
     }
 
     /// Runs until graceful shutdown is requested, then ``close()``.
@@ -268,6 +290,7 @@ final class FlowControl: Sendable {
         var assigned: Set<KafkaTopicPartition> = []
         var pausedByCaller: Set<KafkaTopicPartition> = []
         var pausedForBuffer = false
+        var everAssigned = false
     }
 
     private let client: NativeClient
@@ -281,8 +304,12 @@ final class FlowControl: Sendable {
         self.logger = logger
     }
 
+    /// Whether the group has handed this consumer an assignment (possibly empty) yet.
+    var hasBeenAssigned: Bool { state.withLock { $0.everAssigned } }
+
     func assigned(_ partitions: [KafkaTopicPartition]) {
         state.withLock { state in
+            state.everAssigned = true
             state.assigned.formUnion(partitions)
             if state.pausedForBuffer { _ = apply(pause: true, partitions) }
         }
