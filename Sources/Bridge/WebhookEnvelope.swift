@@ -75,6 +75,52 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
         return decoder
     }()
 
-    public func encoded() throws -> Data { try Self.encoder.encode(self) }
+    /// The record value: compact JSON, keys sorted (the same shape ``encoder`` writes), written by
+    /// hand because the gateway encodes one per request.
+    public func encoded() throws -> Data {
+        var out = "{"
+        if let body { out += "\"body\":" + JSONText.string(body) + "," }
+        out += "\"event\":" + JSONText.string(event) + ",\"id\":" + JSONText.string(id) + ",\"params\":{"
+        out += params.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(params[$0]!) }.joined(separator: ",")
+        out += "},\"receivedAt\":" + JSONText.string(receivedAt.formatted(Self.timestampStyle)) + ","
+        if let source {
+            var fields: [String] = []
+            if let address = source.remoteAddress { fields.append("\"remoteAddress\":" + JSONText.string(address)) }
+            if let agent = source.userAgent { fields.append("\"userAgent\":" + JSONText.string(agent)) }
+            out += "\"source\":{" + fields.joined(separator: ",") + "},"
+        }
+        out += "\"tenant\":" + JSONText.string(tenant) + ",\"v\":\(v)}"
+        return Data(out.utf8)
+    }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     public static func decode(_ data: Data) throws -> WebhookEnvelope { try decoder.decode(WebhookEnvelope.self, from: data) }
+}
+
+/// JSON text for strings, for the few places that write JSON by hand on a hot path.
+public enum JSONText {
+    /// A quoted, escaped JSON string.
+    public static func string(_ text: String) -> String {
+        // Most values (ids, slugs, statuses) need no escaping.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
 }

@@ -23,6 +23,7 @@ public final class KafkaProducer: Service, Sendable {
 
     private let client: NativeClient
     private let outbox: Outbox
+    private let deadlines: DeadlineWatch
     private let poller: LoopThread
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
@@ -49,13 +50,17 @@ public final class KafkaProducer: Service, Sendable {
             }
         }
         let outbox = Outbox(client: client)
+        let deadlines = DeadlineWatch()
         self.client = client
         self.outbox = outbox
+        self.deadlines = deadlines
         self.logger = logger
         self.poller = LoopThread(name: "kafka-producer-poll") {
-            // Serves delivery reports, then moves records that waited for queue room into librdkafka.
-            rd_kafka_poll(client.handle, outbox.hasWaiting ? 5 : 100)
+            // Serves delivery reports, moves records that waited for queue room into librdkafka,
+            // and ends the waits of sends whose deadline passed.
+            rd_kafka_poll(client.handle, outbox.hasWaiting || deadlines.isWatching ? 5 : 100)
             outbox.drain()
+            deadlines.expire()
         }
     }
 
@@ -74,6 +79,22 @@ public final class KafkaProducer: Service, Sendable {
         return try await withUnsafeThrowingContinuation { continuation in
             outbox.submit(PendingRecord(topic: topic, key: key, value: value, headers: headers,
                                         completion: .single(continuation)))
+        }
+    }
+
+    /// Like ``send(topic:key:value:headers:)``, but stops waiting after `timeout` with a
+    /// `.timedOut` error. The record itself is not withdrawn (librdkafka cannot): it may still be
+    /// delivered later, so callers must treat a timeout as "unknown", never as "not written".
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], timeout: Duration)
+        async throws -> KafkaDeliveryReport {
+        guard !closed.load(ordering: .acquiring) else {
+            throw KafkaError(code: .destroyed, message: "the producer is shut down")
+        }
+        return try await withUnsafeThrowingContinuation { continuation in
+            let record = PendingRecord(topic: topic, key: key, value: value, headers: headers,
+                                       completion: .single(continuation), deadline: .now + timeout)
+            deadlines.watch(record)
+            outbox.submit(record)
         }
     }
 
@@ -195,18 +216,26 @@ final class PendingRecord: @unchecked Sendable {
     let key: [UInt8]?
     let value: [UInt8]
     let headers: [KafkaHeader]
+    let deadline: ContinuousClock.Instant?
     private let completion: Completion
+    private let completed = Atomic<Bool>(false)
 
-    init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], completion: Completion) {
+    init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], completion: Completion,
+         deadline: ContinuousClock.Instant? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.completion = completion
+        self.deadline = deadline
     }
 
-    /// Called exactly once per record.
+    var isCompleted: Bool { completed.load(ordering: .acquiring) }
+
+    /// The first call completes the record (its delivery report, a failure, or its deadline);
+    /// later calls do nothing.
     func complete(_ result: Result<KafkaDeliveryReport, KafkaError>) {
+        guard !completed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         switch completion {
         case .single(let continuation): continuation.resume(with: result.mapError { $0 as any Error })
         case .batch(let batch, let index): batch.complete(index, result)
@@ -238,6 +267,40 @@ final class BatchCompletion: @unchecked Sendable {
     deinit {
         _ = results.deinitialize()
         results.deallocate()
+    }
+}
+
+/// Sends with a deadline, checked by the poll thread (no timer task per send).
+final class DeadlineWatch: Sendable {
+    private let records = Mutex<[PendingRecord]>([])
+    private let count = Atomic<Int>(0)
+
+    var isWatching: Bool { count.load(ordering: .relaxed) > 0 }
+
+    func watch(_ record: PendingRecord) {
+        records.withLock { records in
+            records.append(record)
+            count.store(records.count, ordering: .relaxed)
+        }
+    }
+
+    /// Drops completed records and fails those whose deadline passed.
+    func expire() {
+        guard isWatching else { return }
+        let now = ContinuousClock.now
+        let expired: [PendingRecord] = records.withLock { records in
+            var expired: [PendingRecord] = []
+            records.removeAll { record in
+                if record.isCompleted { return true }
+                if let deadline = record.deadline, deadline <= now { expired.append(record); return true }
+                return false
+            }
+            count.store(records.count, ordering: .relaxed)
+            return expired
+        }
+        for record in expired {
+            record.complete(.failure(KafkaError(code: .timedOut, message: "no delivery report before the send's deadline; the record may still be written")))
+        }
     }
 }
 

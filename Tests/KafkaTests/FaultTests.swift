@@ -51,6 +51,29 @@ struct FaultTests {
         try await withTimeout(.seconds(10), "producer shutdown") { await producer.shutdown(timeout: .seconds(1)) }
     }
 
+    @Test("a send with a timeout stops waiting at its deadline; the record is not withdrawn and may land later")
+    func sendTimeout() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
+        let fast = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("value-0".utf8), timeout: .seconds(10))
+        #expect(fast.offset == 0)
+        try cluster.setBrokerDown(-1)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: KafkaError.self) {
+            _ = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("value-1".utf8), timeout: .milliseconds(500))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(ContinuousClock.now - start < .seconds(3))
+        try cluster.setBrokerUp(-1)
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let messages = try await collect(consumer, count: 2, limit: .seconds(60))
+        #expect(messages.map(\.valueText) == ["value-0", "value-1"])
+        await consumer.close()
+        await producer.shutdown()
+    }
+
     @Test("shutdown never hangs: outstanding sends fail, closed clients refuse work")
     func shutdownNeverHangs() async throws {
         let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
