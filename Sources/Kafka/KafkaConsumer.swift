@@ -216,15 +216,17 @@ public final class KafkaConsumer: Service, Sendable {
             return
         }
         let client = self.client, poller = self.poller, buffer = self.buffer, logger = self.logger
-        // librdkafka 2.0.2 (Debian's) asserts in rd_kafka_destroy when a cooperative-sticky member is
-        // destroyed after joining but before its first assignment: give a join in progress a
-        // moment to finish (the poll thread keeps serving it).
+        // librdkafka 2.0.2 (Debian's) aborts in rd_kafka_destroy when a cooperative-sticky member is
+        // destroyed after its JoinGroup but before its first assignment. Give a join in progress a
+        // moment to finish (the poll thread keeps serving it); if it cannot (the cluster went away
+        // mid-join), the handle is left undestroyed rather than crash the process.
         if joinsGroup, !flow.hasBeenAssigned {
             let deadline = ContinuousClock.now + .seconds(10)
             while !flow.hasBeenAssigned, ContinuousClock.now < deadline, await joinMayBeInProgress() {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
+        let unsafeToDestroy = joinsGroup && !flow.hasBeenAssigned
         await Blocking.run {
             poller.stopAndJoin()
             let err = rd_kafka_consumer_close(client.handle)  // serves the final revoke on this thread
@@ -232,7 +234,12 @@ public final class KafkaConsumer: Service, Sendable {
                 logger.warning("consumer close: \(String(cString: rd_kafka_err2str(err)))")
             }
             buffer.finish()
-            client.destroy()
+            if unsafeToDestroy {
+                logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
+                client.abandon()
+            } else {
+                client.destroy()
+            }
         }
         let waiters: [CheckedContinuation<Void, Never>] = closeState.withLock { state in
             defer { state = .closed }
@@ -265,7 +272,7 @@ public final class KafkaConsumer: Service, Sendable {
             poller.stopAndJoin()
             rd_kafka_consumer_close(client.handle)
             buffer.finish()
-            client.destroy()
+            if joinsGroup && !flow.hasBeenAssigned { client.abandon() } else { client.destroy() }
         }
     }
 

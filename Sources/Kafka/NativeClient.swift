@@ -83,6 +83,14 @@ final class NativeClient: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
+    /// Gives the handle up without `rd_kafka_destroy`, keeping it (and its context) alive for the
+    /// rest of the process. Only for a handle librdkafka itself cannot destroy safely (see
+    /// ``KafkaConsumer/close()``); never the normal path.
+    func abandon() {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = Unmanaged.passRetained(self)
+    }
+
     deinit { destroy() }
 }
 

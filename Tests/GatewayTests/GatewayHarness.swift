@@ -94,25 +94,32 @@ final class GatewayHarness: Sendable {
     /// A webhook URL target for `tenant` with `query` (already encoded).
     static func target(_ tenant: String, _ query: String) -> String { "/webhooks/aurora/\(tenant)?\(query)" }
 
-    /// Reads the topic from the beginning until a record with event id `last` arrives.
-    func records(through lastEventID: String, limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
-        try await Self.records(bootstrap: cluster.bootstrapServers, topic: topic, through: lastEventID, limit: limit)
+    /// Reads the topic from the beginning until every event id in `wanted` arrived, then keeps
+    /// reading for `settle` (partitions are not ordered among themselves, so a stray record may
+    /// come after the wanted ones).
+    func records(containing wanted: Set<String>, settle: Duration = .seconds(1), limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+        try await Self.records(bootstrap: cluster.bootstrapServers, topic: topic, containing: wanted, settle: settle, limit: limit)
     }
 
-    static func records(bootstrap: String, topic: String, through lastEventID: String, limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+    static func records(bootstrap: String, topic: String, containing wanted: Set<String>, settle: Duration = .seconds(1),
+                        limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
         var configuration = KafkaConfiguration(bootstrapServers: bootstrap)
         configuration.set("heartbeat.interval.ms", "300")
         let consumer = try KafkaConsumer(configuration: configuration, subscription: .group(id: uniqueTopic("reader"), topics: [topic]),
                                          logger: testLogger)
-        defer { Task { await consumer.close() } }
-        return try await withTimeout(limit, "records through \(lastEventID)") {
-            var records: [KafkaMessage] = []
-            for await message in consumer.messages {
-                records.append(message)
-                if message.headers.text("event-id") == lastEventID { break }
-            }
-            return records
+        let records = LockedBox<[KafkaMessage]>([])
+        let reading = Task {
+            for await message in consumer.messages { records.withLock { $0.append(message) } }
         }
+        defer { reading.cancel() }
+        try await eventually(limit, "records \(wanted)") {
+            let seen = Set(records.withLock { $0 }.compactMap { $0.headers.text("event-id") })
+            return wanted.isSubset(of: seen)
+        }
+        try await Task.sleep(for: settle)
+        reading.cancel()
+        await consumer.close()
+        return records.withLock { $0 }
     }
 }
 

@@ -19,7 +19,7 @@ struct GatewayTests {
                                             headers: acmeToken + [("traceparent", trace), ("User-Agent", "Aurora-Webhooks/1.0")])
         #expect(answer.status == 200)
         let id = try #require(eventID(answer))
-        let records = try await harness.records(through: id)
+        let records = try await harness.records(containing: [id])
         let record = try #require(records.last)
         #expect(records.count == 1)
         #expect(record.keyText == "acme-solar/0b5e9c1a-p1")
@@ -37,15 +37,17 @@ struct GatewayTests {
         // The token may also come as a query parameter; it never reaches the envelope.
         let viaQuery = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solar", "status=viewed&project_id=p2&agreement_id=a2&token=\(Tenants.token("acme-solar"))"))
         #expect(viaQuery.status == 200, "ignored statuses are still acknowledged")
-        let second = try await harness.records(through: try #require(eventID(viaQuery)))
-        let secondEnvelope = try WebhookEnvelope.decode(Data(second.last!.value))
+        let secondID = try #require(eventID(viaQuery))
+        let second = try await harness.records(containing: [secondID], settle: .zero)
+        let secondEnvelope = try WebhookEnvelope.decode(Data(try #require(second.first { $0.headers.text("event-id") == secondID }).value))
         #expect(secondEnvelope.params["token"] == nil && secondEnvelope.status == "viewed")
         // POST with a JSON body keeps the body.
         let post = try await RawHTTP.send(port: harness.port, method: "POST", target: GatewayHarness.target("acme-solar", valid),
                                           headers: acmeToken + [("Content-Type", "application/json")], body: #"{"note":"hi"}"#)
         #expect(post.status == 200)
-        let third = try await harness.records(through: try #require(eventID(post)))
-        #expect(try WebhookEnvelope.decode(Data(third.last!.value)).body == #"{"note":"hi"}"#)
+        let thirdID = try #require(eventID(post))
+        let third = try await harness.records(containing: [thirdID], settle: .zero)
+        #expect(try WebhookEnvelope.decode(Data(try #require(third.first { $0.headers.text("event-id") == thirdID }).value)).body == #"{"note":"hi"}"#)
     }
 
     struct BadRequest: Sendable, CustomTestStringConvertible {
@@ -134,7 +136,7 @@ struct GatewayTests {
         // A valid sentinel after them all: the topic holds the sentinel and nothing before it.
         let sentinel = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solar", valid), headers: acmeToken)
         #expect(sentinel.status == 200)
-        let records = try await harness.records(through: try #require(eventID(sentinel)))
+        let records = try await harness.records(containing: [try #require(eventID(sentinel))], settle: .seconds(2))
         #expect(records.count == 1, "a rejected request was published: \(records.count - 1) extra records")
     }
 
@@ -165,7 +167,7 @@ struct GatewayTests {
             return false
         }
         acknowledged.append(try #require(recovered.withLock { $0 }))
-        let records = try await harness.records(through: acknowledged.last!)
+        let records = try await harness.records(containing: Set(acknowledged))
         let onTopic = Set(records.compactMap { $0.headers.text("event-id") })
         #expect(Set(acknowledged).isSubset(of: onTopic), "acknowledged but missing: \(Set(acknowledged).subtracting(onTopic))")
     }

@@ -12,7 +12,9 @@ struct FaultTests {
         try cluster.createTopic(topic, partitions: 6, replicationFactor: 3)
         let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
         let total = 3_000
-        let sending = Task { try await produce(producer, topic: topic, count: total, keys: 300) }
+        // One batched call submits the records in index order, so per-key order is defined.
+        let records = (0..<total).map { KafkaRecord(topic: topic, key: Array("key-\($0 % 300)".utf8), value: Array("value-\($0)".utf8)) }
+        let sending = Task { try await producer.send(records).map { try $0.get() } }
         try await Task.sleep(for: .milliseconds(20))
         try cluster.setBrokerDown(2)
         // Injected produce errors make the producer retry batches it may already have written.
