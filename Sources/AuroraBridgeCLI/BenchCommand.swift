@@ -52,19 +52,14 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "Consumer group (consume); a fresh one reads from the beginning.")
     var group = "bench-\(UUID().uuidString.prefix(8))"
 
-    @Option(name: .customLong("X"), help: "Extra librdkafka property as key=value (repeatable).")
+    @Option(name: [.customShort("X"), .customLong("kafka-property")], help: "Extra librdkafka property as key=value (repeatable).")
     var properties: [String] = []
 
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         logging.bootstrap()
-        var configuration = KafkaConfiguration(bootstrapServers: bootstrap)
-        for property in properties {
-            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("-X wants key=value, got '\(property)'") }
-            configuration.set(parts[0], parts[1])
-        }
+        let configuration = try KafkaConfiguration(bootstrapServers: bootstrap).setting(properties, option: "-X")
         let start = ContinuousClock.now
         switch mode {
         case .produce: try await produce(configuration)

@@ -18,11 +18,19 @@ struct KafkaOptions: ParsableArguments {
 
     func configuration() throws -> KafkaConfiguration {
         let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"] ?? "localhost:9092"
-        var configuration = KafkaConfiguration(bootstrapServers: bootstrap)
-        for property in kafkaProperties {
+        return try KafkaConfiguration(bootstrapServers: bootstrap).setting(kafkaProperties, option: "--kafka-property")
+    }
+}
+
+extension KafkaConfiguration {
+    /// Applies `key=value` properties given on the command line with `option`. The error names
+    /// the key only: values may be secrets.
+    func setting(_ properties: [String], option: String) throws -> KafkaConfiguration {
+        var configuration = self
+        for property in properties {
             let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("--kafka-property wants key=value, got '\(property.split(separator: "=").first ?? "")=…'")
+                throw ValidationError("\(option) wants key=value, got '\(parts.first ?? "")=…'")
             }
             configuration.set(parts[0], parts[1])
         }

@@ -89,8 +89,7 @@ extension WebhookGateway {
 
     /// A flat JSON object of strings, keys sorted (the answers are tiny; no Foundation round trip).
     static func jsonObject(_ fields: [String: String]) -> String {
-        "{" + fields.keys.sorted().map { "\(jsonString($0)):\(jsonString(fields[$0]!))" }.joined(separator: ",") + "}"
+        "{" + fields.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(fields[$0]!) }.joined(separator: ",") + "}"
     }
 
-    static func jsonString(_ text: String) -> String { JSONText.string(text) }
 }

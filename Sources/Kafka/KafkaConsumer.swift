@@ -252,12 +252,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// Whether a group join could be under way: some broker answers (no join happens otherwise).
     private func joinMayBeInProgress() async -> Bool {
         let client = self.client
-        return await Blocking.run {
-            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
-            let err = rd_kafka_metadata(client.handle, 0, nil, &metadata, 500)
-            if let metadata { rd_kafka_metadata_destroy(metadata) }
-            return err == RD_KAFKA_RESP_ERR_NO_ERROR
-        }
+        return await Blocking.run { client.brokerAnswers(timeout: .milliseconds(500)) }
     }
 
     /// Runs until graceful shutdown is requested, then ``close()``.

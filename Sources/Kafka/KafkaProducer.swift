@@ -126,12 +126,7 @@ public final class KafkaProducer: Service, Sendable {
     public func isReachable(timeout: Duration = .seconds(2)) async -> Bool {
         guard !closed.load(ordering: .acquiring) else { return false }
         let client = self.client
-        return await Blocking.run {
-            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
-            let err = rd_kafka_metadata(client.handle, 0, nil, &metadata, timeout.milliseconds)
-            if let metadata { rd_kafka_metadata_destroy(metadata) }
-            return err == RD_KAFKA_RESP_ERR_NO_ERROR
-        }
+        return await Blocking.run { client.brokerAnswers(timeout: timeout) }
     }
 
     /// Records waiting in librdkafka's queue or for room in it.

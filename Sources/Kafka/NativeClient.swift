@@ -83,6 +83,15 @@ final class NativeClient: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
+    /// Whether some broker answers a metadata request within `timeout`. Blocking: call it through
+    /// ``Blocking``.
+    func brokerAnswers(timeout: Duration) -> Bool {
+        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+        let err = rd_kafka_metadata(handle, 0, nil, &metadata, timeout.milliseconds)
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
     /// Gives the handle up without `rd_kafka_destroy`, keeping it (and its context) alive for the
     /// rest of the process. Only for a handle librdkafka itself cannot destroy safely (see
     /// ``KafkaConsumer/close()``); never the normal path.
@@ -131,8 +140,6 @@ final class LoopThread: Sendable {
         thread.name = name
         thread.start()
     }
-
-    var isStopping: Bool { control.stopRequested.load(ordering: .acquiring) }
 
     /// Asks the loop to stop after the current iteration and waits for it. Blocking.
     func stopAndJoin() {
