@@ -80,6 +80,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The consumer runtime: key-ordered concurrency, offsets, retry tiers, dead letters, metrics.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Bridge",
+                "Kafka",
+                "HTTPAPI",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "AuroraBridgeCLI",
             dependencies: [
@@ -87,7 +99,9 @@ let package = Package(
                 "Bridge",
                 "Sandbox",
                 "Gateway",
+                "Worker",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +111,7 @@ let package = Package(
         // Helpers shared by the test targets: timeouts, child processes, raw HTTP.
         .target(
             name: "TestSupport",
-            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "Bridge", "Sandbox", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -131,6 +145,18 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker",
+                "Bridge",
+                "Kafka",
+                "Sandbox",
+                "TestSupport",
+                "AuroraBridgeCLI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "BridgeTests",
             dependencies: [
                 "Bridge",
@@ -138,6 +164,7 @@ let package = Package(
                 "CoperniqAPI",
                 "HTTPAPI",
                 "Sandbox",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

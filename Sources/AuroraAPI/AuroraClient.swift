@@ -18,12 +18,13 @@ public struct AuroraClient: Sendable {
     ///   - apiVersion: sent as `Aurora-API-Version` when set (Aurora uses it to try the latest version).
     ///   - throttle: the key's rate limiter (Aurora allows about 90 requests a minute per key).
     public init(baseURL: String = AuroraClient.productionURL, tenantID: String, apiKey: String, apiVersion: String? = nil,
-                http: HTTPClient = .shared, throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10)) {
+                http: HTTPClient = .shared, throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
+                observer: (any APICallObserver)? = nil) {
         var headers = [("Authorization", "Bearer \(apiKey)")]
         if let apiVersion { headers.append(("Aurora-API-Version", apiVersion)) }
         self.tenantID = tenantID
         self.api = JSONHTTPClient(service: "aurora", baseURL: baseURL, headers: headers, http: http,
-                                  throttle: throttle, timeout: timeout)
+                                  throttle: throttle, timeout: timeout, observer: observer)
     }
 
     /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).

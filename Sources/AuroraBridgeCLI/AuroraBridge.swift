@@ -5,6 +5,6 @@ struct AuroraBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aurora-bridge",
         abstract: "Turns Aurora Solar 'agreement signed' webhooks into Coperniq projects, through Kafka.",
-        subcommands: [GatewayCommand.self, KafkaCommand.self, SandboxCommand.self, TenantsCommand.self, BenchCommand.self]
+        subcommands: [GatewayCommand.self, WorkerCommand.self, KafkaCommand.self, SandboxCommand.self, TenantsCommand.self, BenchCommand.self]
     )
 }

@@ -73,7 +73,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 --latency-ms 20-80 --error-rate 0.05 --rate-limit-rate 0.02 \\
                 --timeout-rate 0.01 --timeout-delay-ms 2000 --drop-rate 0.01 \\
                 --aurora-rpm 90 --coperniq-rps 100 --coperniq-rpd 5000 \\
-                --tenants-out /tmp/sandbox-tenants.json
+                --tenants-out /tmp/sandbox-tenants.json --registry-out /tmp/sandbox-registry
               curl -s localhost:8090/sandbox/tenants | jq -r '.[].slug'
             """
     )
@@ -132,6 +132,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Write the seeded tenants (ids, keys, projects) as JSON to this file.")
     var tenantsOut: String?
 
+    @Option(help: "Write a tenants registry for the seeded tenants into this directory (tenants.yaml, keys/ with keys and webhook tokens), ready for `gateway --tenants` and `worker --tenants`.")
+    var registryOut: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -186,6 +189,14 @@ struct SandboxCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(sandbox.tenants).write(to: URL(fileURLWithPath: tenantsOut))
+        }
+        if let registryOut {
+            let limits = SandboxRegistry.Limits(auroraRequestsPerMinute: auroraRPM, coperniqRequestsPerSecond: coperniqRPS,
+                                                coperniqRequestsPerDay: coperniqRPD)
+            let path = try SandboxRegistry.write(tenants: sandbox.tenants, auroraBaseURL: sandbox.auroraBaseURL,
+                                                 coperniqBaseURL: sandbox.coperniqBaseURL, limits: limits,
+                                                 to: URL(fileURLWithPath: registryOut))
+            logger.info("tenants registry written", metadata: ["path": "\(path.path)"])
         }
         printFlushed(sandbox.baseURL)
         printFlushed("aurora:   \(sandbox.auroraBaseURL)/tenants/{tenant id}/…  (Authorization: Bearer <key>)")

@@ -51,6 +51,13 @@ public struct ProjectLink: Sendable, Equatable {
     public var auroraProjectID: String
     public var coperniqProjectID: Int
     public var title: String
+
+    public init(tenant: String, auroraProjectID: String, coperniqProjectID: Int, title: String) {
+        self.tenant = tenant
+        self.auroraProjectID = auroraProjectID
+        self.coperniqProjectID = coperniqProjectID
+        self.title = title
+    }
 }
 
 /// How one event ended.

@@ -1,16 +1,17 @@
 import AsyncHTTPClient
 import AuroraAPI
 import CoperniqAPI
+import HTTPAPI
 
 extension TenantClients {
     /// The real API clients of `tenant`, throttled by its keys' limiters in `limiters`.
     public static func live(for tenant: TenantConfiguration, limiters: RateLimiters, http: HTTPClient = .shared,
-                            timeout: Duration = .seconds(10)) -> TenantClients {
+                            timeout: Duration = .seconds(10), observer: (any APICallObserver)? = nil) -> TenantClients {
         TenantClients(
             aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID,
                                  apiKey: tenant.aurora.apiKey.value, apiVersion: tenant.aurora.apiVersion, http: http,
-                                 throttle: limiters.aurora(for: tenant), timeout: timeout),
+                                 throttle: limiters.aurora(for: tenant), timeout: timeout, observer: observer),
             coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value, http: http,
-                                     throttle: limiters.coperniq(for: tenant), timeout: timeout))
+                                     throttle: limiters.coperniq(for: tenant), timeout: timeout, observer: observer))
     }
 }

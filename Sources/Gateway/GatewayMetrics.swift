@@ -1,3 +1,4 @@
+import Bridge
 import Prometheus
 
 /// The gateway's Prometheus metrics, on its own registry (served at `/metrics`).

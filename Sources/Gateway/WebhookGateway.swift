@@ -156,30 +156,3 @@ final class IngressLimiters: Sendable {
     }
 }
 
-/// A W3C `traceparent`: continued from the request when it sent a valid one, else new.
-struct TraceParent: CustomStringConvertible {
-    let traceID: String
-    let spanID: String
-
-    static func continuing(_ header: String?) -> TraceParent {
-        let span = randomHex(bytes: 8)
-        if let header {
-            let parts = header.split(separator: "-")
-            if parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16,
-               parts[1].allSatisfy(\.isHexDigit), parts[1] != String(repeating: "0", count: 32) {
-                return TraceParent(traceID: parts[1].lowercased(), spanID: span)
-            }
-        }
-        return TraceParent(traceID: randomHex(bytes: 16), spanID: span)
-    }
-
-    var description: String { "00-\(traceID)-\(spanID)-01" }
-
-    private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var raw: [UInt8] = []
-        raw.reserveCapacity(bytes + 8)
-        while raw.count < bytes { withUnsafeBytes(of: generator.next() as UInt64) { raw += $0 } }
-        return hexString(Array(raw.prefix(bytes)))
-    }
-}

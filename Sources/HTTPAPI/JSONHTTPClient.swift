@@ -14,17 +14,22 @@ public struct JSONHTTPClient: Sendable {
     private let http: HTTPClient
     private let throttle: any RequestThrottle
     private let timeout: Duration
+    private let observer: (any APICallObserver)?
     private let maxBodyBytes = 8 * 1024 * 1024
 
-    /// - Parameter headers: sent with every request (credentials go here; they are never logged).
+    /// - Parameters:
+    ///   - headers: sent with every request (credentials go here; they are never logged).
+    ///   - observer: told how long each call and each wait for the throttle took (metrics).
     public init(service: String, baseURL: String, headers: [(String, String)], http: HTTPClient = .shared,
-                throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10)) {
+                throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
+                observer: (any APICallObserver)? = nil) {
         self.service = service
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.headers = headers
         self.http = http
         self.throttle = throttle
         self.timeout = timeout
+        self.observer = observer
     }
 
     /// An answer, successful or not, with its body.
@@ -48,7 +53,11 @@ public struct JSONHTTPClient: Sendable {
     public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
                      body: Data? = nil, operation: String) async throws -> Response {
         let url = makeURL(segments, query)
+        let clock = ContinuousClock()
+        let queued = clock.now
         try await throttle.acquire()
+        let started = clock.now
+        observer?.throttled(service: service, waited: started - queued)
         var request = HTTPClientRequest(url: url)
         request.method = method.nio
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -63,10 +72,12 @@ public struct JSONHTTPClient: Sendable {
             let status = Int(response.status.code)
             let retryAfter = Self.retryAfter(response.headers.first(name: "Retry-After"))
             if status == 429 { throttle.pause(for: retryAfter ?? .seconds(1)) }
+            observer?.called(service: service, operation: operation, status: status, duration: clock.now - started)
             return Response(status: status, body: Data(buffer.readableBytesView), retryAfter: retryAfter)
         } catch let error as APIError {
             throw error
         } catch {
+            observer?.called(service: service, operation: operation, status: nil, duration: clock.now - started)
             throw APIError.transport(service: service, operation: operation, timedOut: Self.isTimeout(error),
                                      underlying: Self.describeTransport(error))
         }
@@ -144,6 +155,15 @@ extension TimeAmount {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+}
+
+/// Watches the API calls of a client, for metrics. Called on the requesting task; keep it cheap.
+public protocol APICallObserver: Sendable {
+    /// A call ended: `status` is the HTTP status, nil when no answer came (timeout, connection lost).
+    /// `operation` is a fixed name such as "GET agreement", never an id.
+    func called(service: String, operation: String, status: Int?, duration: Duration)
+    /// A call waited `waited` for its key's rate limiter before it was sent (zero when it did not wait).
+    func throttled(service: String, waited: Duration)
 }
 
 /// The HTTP methods the clients use.

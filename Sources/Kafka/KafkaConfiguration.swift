@@ -24,6 +24,18 @@ public struct KafkaConfiguration: Sendable {
         }
     }
 
+    /// The same properties without the consumer-only ones (group, session, fetch and commit
+    /// settings), for a producer that shares a consumer's configuration without librdkafka
+    /// warning about every ignored property.
+    public var forProducer: KafkaConfiguration {
+        var copy = self
+        let consumerOnly = ["group.", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
+                            "auto.commit.interval.ms", "enable.auto.offset.store", "max.poll.interval.ms",
+                            "partition.assignment.strategy", "fetch.", "queued.", "enable.partition.eof", "isolation.level"]
+        copy.properties.removeAll { property in consumerOnly.contains { property.0 == $0 || ($0.hasSuffix(".") && property.0.hasPrefix($0)) } }
+        return copy
+    }
+
     /// Sets the properties of `defaults` that are not set yet.
     mutating func applyDefaults(_ defaults: KeyValuePairs<String, String>) {
         for (key, value) in defaults where self[key] == nil { set(key, value) }

@@ -26,7 +26,8 @@ public final class KafkaConsumer: Service, Sendable {
     public enum Subscription: Sendable {
         /// Joins consumer group `groupID` (librdkafka's `group.id`) and subscribes to `topics`.
         case group(id: String, topics: [String])
-        /// Reads exactly these partitions from these offsets, outside any group's assignment.
+        /// Reads exactly these partitions from these offsets, outside any group's assignment
+        /// (without a `group.id` in the configuration, nothing is committed).
         case partitions([KafkaTopicPartitionOffset])
     }
 
@@ -68,7 +69,17 @@ public final class KafkaConsumer: Service, Sendable {
                 logger: Logger = Logger(label: "kafka.consumer"),
                 statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = configuration
-        if case .group(let id, _) = subscription { configuration.set("group.id", id) }
+        switch subscription {
+        case .group(let id, _):
+            configuration.set("group.id", id)
+        case .partitions:
+            // librdkafka assigns only with a group.id; a reader of its own commits nothing, so
+            // it moves no group's position.
+            if configuration["group.id"] == nil {
+                configuration.set("group.id", "reader-\(UInt64.random(in: 0...UInt64.max))")
+                configuration.set("enable.auto.commit", "false")
+            }
+        }
         configuration.applyDefaults(Self.defaults)
         let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
         let client = try NativeClient(kind: RD_KAFKA_CONSUMER, configuration: configuration, context: context) { conf in

@@ -7,6 +7,7 @@ import HTTPAPI
 import Logging
 import Sandbox
 import Testing
+import TestSupport
 
 /// A running sandbox with a registry of its tenants and a processor wired to it.
 struct SandboxHarness {
@@ -26,21 +27,7 @@ struct SandboxHarness {
         logger.logLevel = .critical
         let sandbox = Sandbox(configuration: configuration, logger: logger)
         try await sandbox.start()
-        var environment: [String: String] = [:]
-        var yaml = "defaults:\n  auroraBaseURL: \(sandbox.auroraBaseURL)\n  coperniqBaseURL: \(sandbox.coperniqBaseURL)\n  auroraRequestsPerMinute: 0\ntenants:\n"
-        for tenant in sandbox.tenants {
-            let name = tenant.slug.uppercased().replacingOccurrences(of: "-", with: "_")
-            environment["\(name)_AURORA"] = tenant.auroraAPIKey
-            environment["\(name)_COPERNIQ"] = tenant.coperniqAPIKey
-            yaml += """
-                  - slug: \(tenant.slug)
-                    webhookTokenSHA256: \(sha256Hex("token-\(tenant.slug)"))
-                    aurora: { tenantID: \(tenant.auroraTenantID), apiKey: { env: \(name)_AURORA } }
-                    coperniq: { apiKey: { env: \(name)_COPERNIQ }, workflowID: "\(tenant.coperniqWorkflowID)", requestsPerSecond: 0, requestsPerDay: 0 }
-
-                """
-        }
-        let registry = try TenantsRegistry.parse(yaml, environment: environment)
+        let registry = try SandboxTenants(sandbox).registry
         let limiters = RateLimiters(maxWait: maxWait)
         var processorLogger = Logger(label: "processor")
         processorLogger.logLevel = .critical

@@ -1,0 +1,182 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Bridge
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Worker
+
+/// `aurora-bridge worker`: a member of the worker pool (scale by running more of them).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Turn webhook events from Kafka into Coperniq projects: key-ordered, concurrent, with retry tiers and a dead-letter topic.",
+        discussion: """
+            Every worker started with the same --group shares the partitions of aurora.webhooks and
+            of the retry tiers aurora.webhooks.retry.1…N: run more processes to go faster. Events
+            of one Aurora project run one at a time, in order; up to --concurrency events run at
+            once. An offset is committed only after the event's outcome is on Kafka: the project
+            record on coperniq.projects, or the event on a retry tier or aurora.webhooks.dlq.
+
+            A retryable failure (5xx, 429, timeout, a tenant over its request budget for more than
+            --max-throttle-wait-ms) goes to the next retry tier, due after that tier's delay; a
+            permanent one (401, 403, 404, bad data) or the last tier's failure to the dead-letter
+            topic, with the headers that say why (see `aurora-bridge dlq`).
+
+            /metrics, /healthz and /readyz are served on --metrics-port. SIGTERM drains running
+            events (at most --shutdown-drain-ms), commits, leaves the group and exits 0.
+
+            Example:
+              aurora-bridge worker --brokers kafka:9092 --tenants /etc/aurora-bridge/tenants.yaml \\
+                --concurrency 256 --retry-delays 30s,5m,30m --metrics-port 9091
+            """
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var tenants: TenantsFileOption
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Consumer group shared by all workers.")
+    var group = "aurora-bridge-worker"
+
+    @Option(help: "Events processed at the same time in this process.")
+    var concurrency = 256
+
+    @Option(help: "Events read and not finished before the worker stops reading (at least --concurrency).")
+    var maxOutstanding = 4096
+
+    @Option(help: "Delay of each retry tier, comma-separated (ms, s, m, h), e.g. 30s,5m,30m. The count sets the tiers.")
+    var retryDelays = "30s,5m,30m"
+
+    @Option(help: "Longest wait for a tenant's API budget before the event goes to a retry tier instead (ms).")
+    var maxThrottleWaitMs = 5000
+
+    @Option(help: "Timeout of each Aurora or Coperniq request (ms).")
+    var apiTimeoutMs = 10_000
+
+    @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N.")
+    var topic = "aurora.webhooks"
+
+    @Option(help: "Dead-letter topic.")
+    var dlqTopic = "aurora.webhooks.dlq"
+
+    @Option(help: "Topic of the outcome records (one per finished event).")
+    var outcomesTopic = "coperniq.projects"
+
+    @Option(help: "On a revoke, how long to wait for the revoked partitions' running events (ms).")
+    var revokeDrainMs = 20_000
+
+    @Option(help: "On SIGTERM, how long running events may take to finish (ms).")
+    var shutdownDrainMs = 30_000
+
+    @Option(help: "Address of the /metrics, /healthz and /readyz server.")
+    var metricsHost = "0.0.0.0"
+
+    @Option(help: "Port of the /metrics server (0: any free port, printed at start).")
+    var metricsPort = 9091
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxThrottleWaitMs >= 0, apiTimeoutMs >= 1, revokeDrainMs >= 0, shutdownDrainMs >= 0 else {
+            throw ValidationError("timeouts and waits cannot be negative")
+        }
+        _ = try parseDurations(retryDelays, option: "--retry-delays")
+    }
+
+    func workerConfiguration() throws -> WorkerConfiguration {
+        var configuration = WorkerConfiguration()
+        configuration.groupID = group
+        configuration.concurrency = concurrency
+        configuration.maxOutstanding = max(maxOutstanding, concurrency)
+        configuration.retry = RetryPolicy(tierDelays: try parseDurations(retryDelays, option: "--retry-delays"))
+        configuration.topics = WorkerTopics(webhooks: topic, deadLetter: dlqTopic, outcomes: outcomesTopic)
+        configuration.revokeDrainTimeout = .milliseconds(revokeDrainMs)
+        configuration.shutdownDrainTimeout = .milliseconds(shutdownDrainMs)
+        return configuration
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "aurora-bridge.worker")
+        let store: TenantsStore
+        do {
+            store = try TenantsStore(path: try tenants.resolvedPath(), logger: logger)
+        } catch let error as TenantsError {
+            throw ValidationError(error.description)
+        }
+        let configuration = try workerConfiguration()
+        let metrics = WorkerMetrics()
+        let limiters = RateLimiters(maxWait: .milliseconds(maxThrottleWaitMs))
+        let timeout = Duration.milliseconds(apiTimeoutMs)
+        let processor = EventProcessor(
+            tenant: { store[$0] },
+            clients: { TenantClients.live(for: $0, limiters: limiters, timeout: timeout, observer: metrics) },
+            logger: logger)
+        let pool = try WorkerPool(configuration: configuration, kafka: try kafka.configuration(), processor: processor,
+                                  metrics: metrics, isKnownTenant: { store[$0] != nil }, logger: logger)
+        let host = metricsHost
+        let ops = WorkerOpsServer(pool: pool, host: metricsHost, port: metricsPort) { port in
+            printFlushed("worker metrics on http://\(host):\(port)/metrics")
+        }
+        // Services stop in reverse order: the ops server first, then the pool (drain, commit, leave).
+        let group = ServiceGroup(
+            services: [pool, TenantsReloader(store: store, logger: logger), ops.application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        try await HTTPClient.shared.shutdown().get()
+    }
+}
+
+/// `/metrics`, `/healthz` and `/readyz` of a worker.
+struct WorkerOpsServer {
+    let application: Application<RouterResponder<BasicRequestContext>>
+
+    init(pool: WorkerPool, host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void) {
+        let router = Router()
+        let readiness = ReadinessCache { await pool.isKafkaReachable() }
+        router.get("/healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+        router.get("/readyz") { _, _ -> Response in
+            let kafka = await readiness.value()
+            let joined = pool.hasJoinedGroup
+            let ready = kafka && joined
+            return Self.json(ready ? 200 : 503, ["status": ready ? "ready" : "not ready",
+                                                 "kafka": kafka ? "reachable" : "unreachable",
+                                                 "group": joined ? "joined" : "joining",
+                                                 "running": "\(pool.load.running)"])
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: pool.metrics.render())))
+        }
+        var serverLogger = Logger(label: "aurora-bridge.worker.http")
+        serverLogger.logLevel = .warning
+        application = Application(
+            responder: router.buildResponder(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "aurora-bridge-worker"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: serverLogger)
+    }
+
+    static func json(_ status: Int, _ fields: [String: String]) -> Response {
+        let body = "{" + fields.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(fields[$0]!) }.joined(separator: ",") + "}"
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Parses `30s,5m,30m` (units ms, s, m, h; a bare number is seconds).
+func parseDurations(_ text: String, option: String) throws -> [Duration] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return try parts.map { part in
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where part.hasSuffix(suffix) {
+            if let value = Double(part.dropLast(suffix.count)), value >= 0 { return .milliseconds(Int64(value * scale * 1000)) }
+        }
+        if let value = Double(part), value >= 0 { return .milliseconds(Int64(value * 1000)) }
+        throw ValidationError("\(option): '\(part)' is not a duration; write e.g. 30s,5m,30m (units ms, s, m, h)")
+    }
+}

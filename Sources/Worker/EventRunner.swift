@@ -1,0 +1,116 @@
+import Bridge
+import Foundation
+import Kafka
+import Logging
+
+/// Runs one record to a durable outcome: decode → process → write the outcome, retry or
+/// dead-letter record and wait for Kafka's acknowledgement. Only then may its offset be stored.
+struct EventRunner: Sendable {
+    let processor: any EventProcessing
+    let producer: KafkaProducer
+    let configuration: WorkerConfiguration
+    let records: RecordFactory
+    let metrics: WorkerMetrics
+    /// Whether a tenant slug is in the registry (metrics label only known tenants).
+    let isKnownTenant: @Sendable (String) -> Bool
+    let logger: Logger
+
+    /// - Returns: true when the outcome is durable; false when shutdown cut the attempt short.
+    func run(_ message: KafkaMessage) async -> Bool {
+        let started = ContinuousClock.now
+        let failedBefore = Int(message.headers.text(WorkerHeader.attempt) ?? "") ?? 0
+        let attempt = failedBefore + 1
+        let trace = TraceParent.continuing(message.headers.text(WorkerHeader.traceparent))
+        var logger = self.logger
+        logger[metadataKey: "traceparent"] = "\(trace)"
+        logger[metadataKey: "record"] = "\(message.topic)[\(message.partition)]@\(message.offset)"
+        if let id = message.headers.text(WorkerHeader.eventID) { logger[metadataKey: "event-id"] = "\(id)" }
+
+        let envelope: WebhookEnvelope
+        do {
+            envelope = try WebhookEnvelope.decode(Data(message.value))
+        } catch {
+            let failure = ProcessingFailure.permanent("envelope.invalid", "the record value is not a webhook envelope: \(error)".prefix(300).description)
+            logger.error("undecodable record dead-lettered", metadata: ["error-class": "\(failure.errorClass)"])
+            let record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
+                                               nextAttemptAt: nil, trace: trace, eventID: nil, tenant: nil, now: Date())
+            guard await publish(record, logger: logger) else { return false }
+            metrics.event(tenant: "unknown", outcome: "dead_letter", errorClass: failure.errorClass, latencyFromReceipt: nil,
+                          attempt: .now - started)
+            return true
+        }
+        logger[metadataKey: "event-id"] = "\(envelope.id)"
+        logger[metadataKey: "tenant"] = "\(envelope.tenant)"
+        logger[metadataKey: "attempt"] = "\(attempt)"
+
+        let outcome = await processor.process(envelope)
+        if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
+
+        let now = Date()
+        let record: KafkaRecord
+        var label = outcome.label
+        switch outcome {
+        case .created, .updated, .skipped:
+            record = records.outcomeRecord(for: message, envelope: envelope, outcome: outcome, attempts: attempt, trace: trace, now: now)
+        case .retry(let failure), .deadLetter(let failure):
+            let decision: RetryPolicy.Decision = outcome.label == "retry"
+                ? configuration.retry.decide(failure, attempts: attempt) : .deadLetter
+            switch decision {
+            case .retry(let tier, let delay):
+                let due = now.addingTimeInterval(delay.seconds)
+                record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.retryTier(tier),
+                                               nextAttemptAt: due, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
+                label = "retry"
+            case .deadLetter:
+                record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
+                                               nextAttemptAt: nil, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
+                label = "dead_letter"
+            }
+        }
+        guard await publish(record, logger: logger) else { return false }
+
+        let tenant = isKnownTenant(envelope.tenant) ? envelope.tenant : "unknown"
+        let terminal = label != "retry"
+        metrics.event(tenant: tenant, outcome: label, errorClass: outcome.failure?.errorClass,
+                      latencyFromReceipt: terminal ? .seconds(now.timeIntervalSince(envelope.receivedAt)) : nil,
+                      attempt: .now - started)
+        switch label {
+        case "retry":
+            logger.warning("event failed; retrying later", metadata: [
+                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(outcome.failure?.message ?? "-")",
+                "to": "\(record.topic)"])
+        case "dead_letter":
+            logger.error("event dead-lettered", metadata: [
+                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(outcome.failure?.message ?? "-")"])
+        default:
+            logger.info("event \(label)", metadata: ["outcome": "\(outcome)"])
+        }
+        return true
+    }
+
+    /// Writes `record` and waits for the acknowledgement, retrying with backoff while Kafka
+    /// refuses. False only when the task is cancelled (shutdown).
+    private func publish(_ record: KafkaRecord, logger: Logger) async -> Bool {
+        var backoff = configuration.publishBackoff.lowerBound
+        while !Task.isCancelled {
+            do {
+                _ = try await producer.send(topic: record.topic, key: record.key, value: record.value, headers: record.headers)
+                return true
+            } catch {
+                if let error = error as? KafkaError, error.code == .destroyed { return false }
+                metrics.publishRetried(topic: record.topic)
+                logger.warning("could not write to \(record.topic); trying again", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: backoff) } catch { return false }
+                backoff = min(backoff * 2, configuration.publishBackoff.upperBound)
+            }
+        }
+        return false
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,53 @@
+import Bridge
+
+/// The topics a worker reads and writes (DESIGN.md, "Contracts").
+public struct WorkerTopics: Sendable, Equatable {
+    /// Where the gateway publishes webhooks.
+    public var webhooks: String
+    /// Where events that failed every tier, or failed permanently, end.
+    public var deadLetter: String
+    /// Where each finished event's outcome (created, updated, skipped) is recorded.
+    public var outcomes: String
+
+    public init(webhooks: String = "aurora.webhooks", deadLetter: String = "aurora.webhooks.dlq",
+                outcomes: String = "coperniq.projects") {
+        self.webhooks = webhooks
+        self.deadLetter = deadLetter
+        self.outcomes = outcomes
+    }
+
+    /// The retry tier topic `n` (1-based): `aurora.webhooks.retry.n`.
+    public func retryTier(_ n: Int) -> String { "\(webhooks).retry.\(n)" }
+
+    /// Every retry tier topic for `tiers` tiers.
+    public func retryTiers(_ tiers: Int) -> [String] { tiers > 0 ? (1...tiers).map(retryTier) : [] }
+}
+
+/// How a worker pool runs.
+public struct WorkerConfiguration: Sendable {
+    /// Consumer group shared by every worker process (`group.id`).
+    public var groupID = "aurora-bridge-worker"
+    public var topics = WorkerTopics()
+    /// Events processed at the same time in this process.
+    public var concurrency = 256
+    /// Events read from Kafka and not yet finished (running, or waiting behind an earlier event of
+    /// their key); at this many the worker stops reading until some finish.
+    public var maxOutstanding = 4096
+    /// The retry tiers and their delays; a failure after the last tier is dead-lettered.
+    public var retry = RetryPolicy()
+    /// On a revoke, how long the worker waits for the revoked partitions' running events before it
+    /// commits what finished and lets them go.
+    public var revokeDrainTimeout: Duration = .seconds(20)
+    /// On shutdown, how long running events may take to finish before they are cancelled (and
+    /// redelivered to the group later, since their offsets are not committed).
+    public var shutdownDrainTimeout: Duration = .seconds(30)
+    /// How often the finished prefix of each partition is stored for the next commit.
+    public var storeInterval: Duration = .milliseconds(200)
+    /// Waits between attempts to publish an outcome, retry or dead-letter record while Kafka refuses.
+    public var publishBackoff: ClosedRange<Duration> = .milliseconds(200) ... .seconds(5)
+
+    public init() {}
+
+    /// Every topic the worker consumes: the webhooks and the retry tiers.
+    public var consumedTopics: [String] { [topics.webhooks] + topics.retryTiers(retry.tierDelays.count) }
+}

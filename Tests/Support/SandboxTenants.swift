@@ -1,0 +1,40 @@
+import Bridge
+import Foundation
+import Sandbox
+
+/// A tenants registry for a sandbox's seeded tenants, keys passed through an environment map.
+public struct SandboxTenants: Sendable {
+    public let registry: TenantsRegistry
+    /// The webhook token of each tenant (`token-<slug>`).
+    public static func token(_ slug: String) -> String { "token-\(slug)" }
+
+    /// - Parameters:
+    ///   - auroraPerMinute: per-tenant Aurora limits by slug (absent: unlimited).
+    public init(_ sandbox: Sandbox, auroraPerMinute: [String: Int] = [:]) throws {
+        var environment: [String: String] = [:]
+        var yaml = """
+            defaults:
+              auroraBaseURL: \(sandbox.auroraBaseURL)
+              coperniqBaseURL: \(sandbox.coperniqBaseURL)
+              auroraRequestsPerMinute: 0
+              coperniqRequestsPerSecond: 0
+              coperniqRequestsPerDay: 0
+            tenants:
+
+            """
+        for tenant in sandbox.tenants {
+            let name = tenant.slug.uppercased().replacingOccurrences(of: "-", with: "_")
+            environment["\(name)_AURORA"] = tenant.auroraAPIKey
+            environment["\(name)_COPERNIQ"] = tenant.coperniqAPIKey
+            let limit = auroraPerMinute[tenant.slug].map { ", requestsPerMinute: \($0)" } ?? ""
+            yaml += """
+                  - slug: \(tenant.slug)
+                    webhookTokenSHA256: \(sha256Hex(Self.token(tenant.slug)))
+                    aurora: { tenantID: "\(tenant.auroraTenantID)", apiKey: { env: \(name)_AURORA }\(limit) }
+                    coperniq: { apiKey: { env: \(name)_COPERNIQ }, workflowID: "\(tenant.coperniqWorkflowID)" }
+
+                """
+        }
+        registry = try TenantsRegistry.parse(yaml, environment: environment)
+    }
+}

@@ -1,0 +1,161 @@
+import Bridge
+import Foundation
+import Kafka
+import Testing
+import TestSupport
+@testable import Worker
+
+@Suite("The worker pool on the embedded cluster", .serialized)
+struct WorkerKafkaTests {
+    @Test("a retryable failure goes through the tiers when due, with the contract's headers; a permanent one and an unreadable record go to the DLQ")
+    func retryTiersAndDeadLetters() async throws {
+        let cluster = try WorkerCluster(partitions: 3, tiers: 2)
+        let attempts = Recorder<(String, Date)>()
+        let processor = ScriptedProcessor { envelope, attempt in
+            attempts.append((envelope.projectID ?? "", Date()))
+            switch envelope.projectID {
+            case "flaky" where attempt < 3:
+                return .retry(ProcessingFailure(errorClass: "aurora.server_error", message: "503 from GET agreement", retryable: true))
+            case "always-failing":
+                return .retry(ProcessingFailure(errorClass: "aurora.timeout", message: "no answer in 10 s", retryable: true))
+            case "revoked":
+                return .deadLetter(.permanent("aurora.unauthorized", "401 from GET agreement: the key was revoked"))
+            default:
+                return .created(ProjectLink(tenant: envelope.tenant, auroraProjectID: envelope.projectID!, coperniqProjectID: 7, title: "t"))
+            }
+        }
+        let configuration = cluster.workerConfiguration(delays: [.seconds(1), .seconds(2)])
+        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor, logger: testLogger))
+        let flaky = envelope(project: "flaky"), failing = envelope(project: "always-failing"), revoked = envelope(project: "revoked")
+        try await cluster.publish([flaky, failing, revoked, envelope(project: "fine")])
+        _ = try await cluster.producer.send(topic: cluster.topics.webhooks, key: "acme/garbage", value: Array("not json".utf8),
+                                            headers: [KafkaHeader("event-id", "garbage-1")])
+
+        let outcomes = try await cluster.read(cluster.topics.outcomes) { messages in messages.count >= 2 }
+        let deadLetters = try await cluster.read(cluster.topics.deadLetter) { $0.count >= 3 }
+        try await pool.stop()
+
+        let outcomeIDs = try outcomes.map { try OutcomeRecord.decode($0.value).eventID }
+        #expect(Set(outcomeIDs).contains(flaky.id))
+        let byEvent = Dictionary(deadLetters.map { ($0.headers.text("event-id") ?? "?", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(Set(byEvent.keys) == [failing.id, revoked.id, "garbage-1"])
+
+        // The flaky event waited for each tier's delay between attempts.
+        let flakyTimes = attempts.values.filter { $0.0 == "flaky" }.map(\.1)
+        #expect(flakyTimes.count == 3)
+        if flakyTimes.count == 3 {
+            #expect(flakyTimes[1].timeIntervalSince(flakyTimes[0]) >= 0.9)
+            #expect(flakyTimes[2].timeIntervalSince(flakyTimes[1]) >= 1.9)
+        }
+
+        // Dead letters say why, where from, and every attempt.
+        let dead = try #require(byEvent[failing.id])
+        #expect(dead.keyText == "acme/always-failing")
+        #expect(dead.value == Array(try failing.encoded()), "the original envelope, untouched")
+        let header = { (name: String) in dead.headers.text(name) }
+        #expect(header("attempt") == "3", "first attempt and two tiers")
+        #expect(header("source-topic") == "aurora.webhooks")
+        #expect(header("source-partition") != nil && header("source-offset") != nil)
+        #expect(header("consumer-group") == configuration.groupID)
+        #expect(header("error-class") == "aurora.timeout")
+        #expect(header("error-message") == "no answer in 10 s")
+        #expect(header("tenant") == "acme")
+        #expect(header("next-attempt-at") == nil)
+        let first = try #require(Timestamp.parse(header("first-failed-at")))
+        #expect(abs(first.timeIntervalSinceNow) < 60)
+        let history = try JSONDecoder().decode([FailedAttempt].self, from: Data((header("error-history") ?? "").utf8))
+        #expect(history.map(\.attempt) == [1, 2, 3])
+        #expect(history.map(\.topic) == ["aurora.webhooks", "aurora.webhooks.retry.1", "aurora.webhooks.retry.2"])
+        #expect(header("traceparent")?.hasPrefix("00-") == true)
+
+        #expect(byEvent[revoked.id]?.headers.text("attempt") == "1", "a permanent failure skips the tiers")
+        #expect(byEvent[revoked.id]?.headers.text("error-class") == "aurora.unauthorized")
+        #expect(byEvent["garbage-1"]?.headers.text("error-class") == "envelope.invalid")
+
+        // The retry tier records carried next-attempt-at.
+        let tier1 = try await cluster.read(cluster.topics.retryTier(1)) { $0.count >= 2 }
+        for record in tier1 {
+            let due = try #require(Timestamp.parse(record.headers.text("next-attempt-at")))
+            let failedAt = try #require(Timestamp.parse(record.headers.text("first-failed-at")))
+            #expect(due.timeIntervalSince(failedAt) >= 0.99)
+        }
+        await cluster.shutdown()
+    }
+
+    @Test("a revoke during load commits only finished work: every event has exactly one outcome across two workers")
+    func revokeDuringLoad() async throws {
+        let cluster = try WorkerCluster(partitions: 6)
+        let processor = ScriptedProcessor(delay: .milliseconds(100))
+        let configuration = cluster.workerConfiguration(concurrency: 32)
+        var events: [WebhookEnvelope] = []
+        for index in 0..<600 { events.append(envelope(tenant: "t\(index % 7)", project: "p\(index % 150)")) }
+        try await cluster.publish(events)
+
+        let first = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor, logger: testLogger))
+        try await eventually(.seconds(30), "first worker busy") { processor.calls.values.count >= 60 }
+        let second = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor, logger: testLogger))
+        let wanted = Set(events.map(\.id))
+        let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(120)) { messages in
+            Set(messages.compactMap { $0.headers.text("event-id") }).isSuperset(of: wanted)
+        }
+        // Give late duplicates a moment to show up, then count.
+        try await Task.sleep(for: .seconds(1))
+        try await first.stop()
+        try await second.stop()
+        let all = try await cluster.read(cluster.topics.outcomes) { $0.count >= outcomes.count }
+        let counts = Dictionary(all.compactMap { $0.headers.text("event-id") }.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(Set(counts.keys) == wanted, "nothing lost")
+        #expect(counts.values.allSatisfy { $0 == 1 }, "nothing processed twice: \(counts.filter { $0.value > 1 }.count) events were")
+        #expect(Set(processor.calls.values).count == wanted.count)
+        #expect(processor.calls.values.count == wanted.count)
+        await cluster.shutdown()
+    }
+
+    @Test("events of one key run in offset order and never at the same time; other keys overlap")
+    func keyOrdering() async throws {
+        let cluster = try WorkerCluster(partitions: 2)
+        let active = LockedBox<[String: Int]>([:])
+        let overlaps = Recorder<String>()
+        let order = Recorder<String>()
+        let maxRunning = LockedBox(0)
+        let running = LockedBox(0)
+        struct Tracking: EventProcessing {
+            let active: LockedBox<[String: Int]>, overlaps: Recorder<String>, order: Recorder<String>
+            let running: LockedBox<Int>, maxRunning: LockedBox<Int>
+            func process(_ envelope: WebhookEnvelope) async -> EventOutcome {
+                let key = envelope.kafkaKey
+                let concurrent = active.withLock { state -> Int in state[key, default: 0] += 1; return state[key]! }
+                if concurrent > 1 { overlaps.append(key) }
+                let now = running.withLock { $0 += 1; return $0 }
+                maxRunning.withLock { $0 = max($0, now) }
+                order.append("\(key)#\(envelope.params["seq"] ?? "")")
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 5...30)))
+                running.withLock { $0 -= 1 }
+                active.withLock { $0[key]! -= 1 }
+                return .skipped(reason: "test")
+            }
+        }
+        var events: [WebhookEnvelope] = []
+        for seq in 0..<20 {
+            for project in 0..<10 {
+                var event = envelope(project: "p\(project)")
+                event.params["seq"] = String(seq)
+                events.append(event)
+            }
+        }
+        try await cluster.publish(events)
+        let total = events.count
+        let pool = RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(concurrency: 16), kafka: cluster.configuration,
+                                              processor: Tracking(active: active, overlaps: overlaps, order: order, running: running,
+                                                                  maxRunning: maxRunning), logger: testLogger))
+        try await eventually(.seconds(30), "all processed") { order.values.count >= total }
+        try await pool.stop()
+        #expect(overlaps.values.isEmpty)
+        for project in 0..<10 {
+            let sequence = order.values.filter { $0.hasPrefix("acme/p\(project)#") }.map { Int($0.split(separator: "#")[1])! }
+            #expect(sequence == Array(0..<20), "project \(project) in order")
+        }
+        #expect(maxRunning.withLock { $0 } >= 8, "different keys, also within a partition, run concurrently")
+        await cluster.shutdown()
+    }
+}
