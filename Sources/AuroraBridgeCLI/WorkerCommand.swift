@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Bridge
 import Foundation
 import Hummingbird
@@ -127,7 +126,6 @@ struct WorkerCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()
-        try await HTTPClient.shared.shutdown().get()
     }
 }
 

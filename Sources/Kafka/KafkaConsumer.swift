@@ -195,6 +195,23 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
+    /// Each partition's first offset and the offset its next record will get, asked of the
+    /// partition leaders (a reader uses `high` to know when it has read everything present).
+    public func watermarks(_ partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws
+        -> [KafkaTopicPartition: KafkaWatermarks] {
+        let client = self.client
+        return try await Blocking.run {
+            var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
+            for partition in partitions {
+                var low: Int64 = 0, high: Int64 = 0
+                try KafkaError.check(rd_kafka_query_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high,
+                                                                      timeout.milliseconds), "watermarks of \(partition)")
+                result[partition] = KafkaWatermarks(low: low, high: high)
+            }
+            return result
+        }
+    }
+
     /// The partitions currently assigned to this consumer.
     public func assignment() throws -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil

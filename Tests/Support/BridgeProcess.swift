@@ -13,7 +13,7 @@ public final class BridgeProcess: Sendable {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         stderrPath = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         process.standardInput = FileHandle.nullDevice
         let stdout = Pipe()

@@ -72,25 +72,9 @@ final class WorkerCluster: Sendable {
         }
     }
 
-    /// Everything on `topic` now: reads until nothing new arrives for `idle`.
-    func snapshot(_ topic: String, idle: Duration = .milliseconds(700)) async throws -> [KafkaMessage] {
-        let partitions = Int32(try await KafkaTopicSetup.listTopics(configuration: configuration, logger: testLogger)[topic] ?? 0)
-        let consumer = try KafkaConsumer(
-            configuration: configuration,
-            subscription: .partitions((0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) }),
-            logger: testLogger)
-        let messages = LockedBox<[KafkaMessage]>([])
-        let last = LockedBox(ContinuousClock.now)
-        let reader = Task {
-            for await message in consumer.messages {
-                messages.withLock { $0.append(message) }
-                last.withLock { $0 = .now }
-            }
-        }
-        while ContinuousClock.now - last.withLock({ $0 }) < idle { try await Task.sleep(for: .milliseconds(100)) }
-        await consumer.close()
-        await reader.value
-        return messages.withLock { $0 }
+    /// Everything on `topic` now.
+    func snapshot(_ topic: String) async throws -> [KafkaMessage] {
+        try await snapshotTopic(topic, configuration: configuration)
     }
 
     func shutdown() async {
@@ -161,4 +145,36 @@ func envelope(tenant: String = "acme", project: String, agreement: String? = nil
     WebhookEnvelope(id: id, tenant: tenant,
                     params: ["project_id": project, "agreement_id": agreement ?? "a-\(project)", "status": status],
                     receivedAt: receivedAt)
+}
+
+/// Everything on `topic` now: reads every partition from the beginning (outside any group)
+/// up to its high watermark at the start of the read.
+func snapshotTopic(_ topic: String, configuration: KafkaConfiguration, limit: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+    let partitions = Int32(try await KafkaTopicSetup.listTopics(configuration: configuration, logger: testLogger)[topic] ?? 0)
+    let consumer = try KafkaConsumer(
+        configuration: configuration,
+        subscription: .partitions((0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) }),
+        logger: testLogger)
+    do {
+        let ends = try await consumer.watermarks((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: $0) })
+        let nonEmpty = Set(ends.filter { $0.value.high > $0.value.low }.keys)
+        var messages: [KafkaMessage] = []
+        if !nonEmpty.isEmpty {
+            messages = try await withTimeout(limit, "reading \(topic) to its end") {
+                var remaining = nonEmpty
+                var messages: [KafkaMessage] = []
+                for await message in consumer.messages {
+                    messages.append(message)
+                    if message.offset + 1 >= ends[message.topicPartition]!.high { remaining.remove(message.topicPartition) }
+                    if remaining.isEmpty { break }
+                }
+                return messages
+            }
+        }
+        await consumer.close()
+        return messages
+    } catch {
+        await consumer.close()
+        throw error
+    }
 }
