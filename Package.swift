@@ -100,6 +100,8 @@ let package = Package(
                 "Sandbox",
                 "Gateway",
                 "Worker",
+                "HTTPAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,5 +1,7 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Bridge
+import HTTPAPI
 import Foundation
 import Hummingbird
 import Kafka
@@ -110,9 +112,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let metrics = WorkerMetrics()
         let limiters = RateLimiters(maxWait: .milliseconds(maxThrottleWaitMs))
         let timeout = Duration.milliseconds(apiTimeoutMs)
+        let http = HTTPClient.forAPIs(connectionsPerHost: concurrency * 2)
         let processor = EventProcessor(
             tenant: { store[$0] },
-            clients: { TenantClients.live(for: $0, limiters: limiters, timeout: timeout, observer: metrics) },
+            clients: { TenantClients.live(for: $0, limiters: limiters, http: http, timeout: timeout, observer: metrics) },
             logger: logger)
         let pool = try WorkerPool(configuration: configuration, kafka: try kafka.configuration(), processor: processor,
                                   metrics: metrics, isKnownTenant: { store[$0] != nil }, logger: logger)
@@ -125,7 +128,13 @@ struct WorkerCommand: AsyncParsableCommand {
             services: [pool, TenantsReloader(store: store, logger: logger), ops.application],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
     }
 }
 

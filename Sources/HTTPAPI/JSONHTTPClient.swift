@@ -180,3 +180,14 @@ public enum HTTPVerb: String, Sendable {
         }
     }
 }
+
+extension HTTPClient {
+    /// An HTTP client for many concurrent API calls: `connectionsPerHost` HTTP/1.1 connections to
+    /// each host (AsyncHTTPClient's default, 8, would queue a worker's hundreds of in-flight calls
+    /// behind a few slow answers), idle connections kept for a minute. Shut it down when done.
+    public static func forAPIs(connectionsPerHost: Int) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerHost))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+}

@@ -200,10 +200,13 @@ func waitUntil(deadline: ContinuousClock.Instant, _ condition: @Sendable () -> B
 }
 
 /// A one-time signal many tasks can wait for.
-final class OneShot: Sendable {
+public final class OneShot: Sendable {
     private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func fire() {
+    public init() {}
+
+    /// Wakes every waiter, now and later. Only the first call counts.
+    public func fire() {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             guard !state.fired else { return [] }
             state.fired = true
@@ -213,7 +216,8 @@ final class OneShot: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func wait() async {
+    /// Returns once ``fire()`` was called.
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let fired: Bool = state.withLock { state in
                 if state.fired { return true }
