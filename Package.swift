@@ -92,6 +92,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Operator tools: dead letters and their replay ledger, tenant checks, Aurora subscriptions.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Bridge",
+                "Kafka",
+                "Worker",
+                "AuroraAPI",
+                "CoperniqAPI",
+                "HTTPAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "AuroraBridgeCLI",
             dependencies: [
@@ -100,6 +113,7 @@ let package = Package(
                 "Sandbox",
                 "Gateway",
                 "Worker",
+                "Operations",
                 "HTTPAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -113,7 +127,7 @@ let package = Package(
         // Helpers shared by the test targets: timeouts, child processes, raw HTTP.
         .target(
             name: "TestSupport",
-            dependencies: ["Kafka", "Bridge", "Sandbox", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "Bridge", "Sandbox", "Worker", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -149,6 +163,19 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
+                "Worker",
+                "Bridge",
+                "Kafka",
+                "Sandbox",
+                "TestSupport",
+                "AuroraBridgeCLI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations",
                 "Worker",
                 "Bridge",
                 "Kafka",

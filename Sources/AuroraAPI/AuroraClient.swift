@@ -36,11 +36,9 @@ public struct AuroraClient: Sendable {
 
     private func unwrap<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
         do {
-            let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-            guard let inner = object?[wrapper] else {
-                throw DecodingError.keyNotFound(AnyKey(wrapper), .init(codingPath: [], debugDescription: "no \(wrapper) object"))
-            }
-            return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: inner, options: [.fragmentsAllowed]))
+            let decoder = JSONDecoder()
+            decoder.userInfo[Wrapped<T>.key] = wrapper
+            return try decoder.decode(Wrapped<T>.self, from: body).value
         } catch {
             throw APIError.decoding(service: "aurora", operation: operation, underlying: error)
         }
@@ -108,3 +106,21 @@ public struct AuroraClient: Sendable {
     }
 }
 
+
+/// Aurora's answers wrap the object in one key (`{"agreement": {…}}`); this decodes the object
+/// under the key given in the decoder's user info, in a single pass over the body.
+private struct Wrapped<T: Decodable>: Decodable {
+    static var key: CodingUserInfoKey { CodingUserInfoKey(rawValue: "aurora.wrapper")! }
+    let value: T
+
+    init(from decoder: any Decoder) throws {
+        guard let name = decoder.userInfo[Self.key] as? String else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no wrapper key given"))
+        }
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        guard container.contains(AnyKey(name)) else {
+            throw DecodingError.keyNotFound(AnyKey(name), .init(codingPath: [], debugDescription: "no \(name) object"))
+        }
+        value = try container.decode(T.self, forKey: AnyKey(name))
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 
 /// An agreement's status. Webhooks spell `cancel-pending`, the 2024.05 object `cancel_pending`;
 /// values Aurora adds later arrive as ``unknown(_:)`` instead of failing.
@@ -389,16 +390,18 @@ public struct AuroraWebhook: Sendable, Codable, Equatable {
     public var enabled: Bool
     public var headerAuthKey: String?
     public var headerAuthValue: String?
+    /// Which events pass, e.g. `[{"name": "STATUS", "values": ["signed"]}]` (the shape is inferred).
+    public var filters: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case id, description, event, enabled
+        case id, description, event, enabled, filters
         case urlTemplate = "url_template"
         case headerAuthKey = "header_auth_key"
         case headerAuthValue = "header_auth_value"
     }
 
     public init(id: String? = nil, description: String?, event: String, urlTemplate: String, enabled: Bool,
-                headerAuthKey: String? = nil, headerAuthValue: String? = nil) {
+                headerAuthKey: String? = nil, headerAuthValue: String? = nil, filters: JSONValue? = nil) {
         self.id = id
         self.description = description
         self.event = event
@@ -406,5 +409,6 @@ public struct AuroraWebhook: Sendable, Codable, Equatable {
         self.enabled = enabled
         self.headerAuthKey = headerAuthKey
         self.headerAuthValue = headerAuthValue
+        self.filters = filters
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import Operations
 import Foundation
 
 /// `aurora-bridge tenants …`: the tenants registry.
@@ -7,7 +8,7 @@ struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants",
         abstract: "Work with the tenants registry (installer companies, their keys and mapping).",
-        subcommands: [ValidateTenants.self, TenantURL.self, HashToken.self]
+        subcommands: [ValidateTenants.self, TenantCheckCommand.self, TenantURL.self, TenantSubscribe.self, HashToken.self]
     )
 }
 
@@ -124,17 +125,11 @@ struct TenantURL: AsyncParsableCommand {
         guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
             throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
         }
-        print(Self.template(base: base, tenant: tenant))
+        print(WebhookSubscriber.urlTemplate(base: base, tenant: tenant))
         print("")
         print("Event:        agreement_status_changed   (\"agreement signed\" in Aurora's form)")
         print("Filter:       STATUS = signed")
         print("Auth header:  \(tokenHeader): <the tenant's webhook token>")
         print("              (API: header_auth_key=\(tokenHeader), header_auth_value=<token>)")
-    }
-
-    static func template(base: String, tenant: String) -> String {
-        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
-        return "\(trimmed)/webhooks/aurora/\(tenant)?event=agreement_status_changed&project_id=<PROJECT_ID>"
-            + "&agreement_id=<AGREEMENT_ID>&status=<STATUS>&design_id=<DESIGN_ID>&financing_id=<FINANCING_ID>"
     }
 }

@@ -51,3 +51,30 @@ public final class BridgeProcess: Sendable {
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
 }
+
+/// Runs `aurora-bridge <arguments>` to its end and returns its exit status and output.
+public func runBridge(_ arguments: [String], environment: [String: String] = [:], limit: Duration = .seconds(60)) async throws
+    -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = ExternalCluster.executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let directory = FileManager.default.temporaryDirectory
+    let outPath = directory.appendingPathComponent("run-\(UUID().uuidString).out").path
+    let errPath = directory.appendingPathComponent("run-\(UUID().uuidString).err").path
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    process.standardOutput = FileHandle(forWritingAtPath: outPath)
+    process.standardError = FileHandle(forWritingAtPath: errPath)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    try await withTimeout(limit, "aurora-bridge \(arguments.first ?? "") to finish") {
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+    }
+    return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}

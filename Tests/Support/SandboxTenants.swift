@@ -5,6 +5,10 @@ import Sandbox
 /// A tenants registry for a sandbox's seeded tenants, keys passed through an environment map.
 public struct SandboxTenants: Sendable {
     public let registry: TenantsRegistry
+    /// The registry's text (keys are `env:` references into ``environment``).
+    public let yaml: String
+    /// The keys, by variable name.
+    public let environment: [String: String]
     /// The webhook token of each tenant (`token-<slug>`).
     public static func token(_ slug: String) -> String { "token-\(slug)" }
 
@@ -36,5 +40,7 @@ public struct SandboxTenants: Sendable {
                 """
         }
         registry = try TenantsRegistry.parse(yaml, environment: environment)
+        self.yaml = yaml
+        self.environment = environment
     }
 }

@@ -1,0 +1,342 @@
+import ArgumentParser
+import Bridge
+import Foundation
+import Kafka
+import Logging
+import Operations
+import Worker
+
+/// `aurora-bridge dlq …`: see, understand and replay dead letters.
+struct DLQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List, show, count and replay the dead letters of aurora.webhooks.dlq.",
+        discussion: """
+            Reading never joins or moves a consumer group. Replays go back to aurora.webhooks with the
+            attempt count reset and replayed-from / replay-id headers, and are recorded in a compacted
+            ledger topic (aurora.webhooks.dlq.replays) so a dead letter is not replayed twice by accident.
+
+            Exit codes: 0 done; 1 bad arguments or Kafka unreachable; 2 replay not confirmed;
+            3 some replays failed.
+
+            Example (a revoked key was fixed; replay that tenant's auth failures of the night):
+              aurora-bridge dlq stats
+              aurora-bridge dlq list --tenant acme-solar --error-class aurora.unauthorized --since 12h
+              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --since 12h --dry-run
+              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --since 12h --yes
+            """,
+        subcommands: [DLQList.self, DLQShow.self, DLQStats.self, DLQReplay.self]
+    )
+}
+
+/// Where the dead letters are.
+struct DLQOptions: ParsableArguments {
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "The dead-letter topic.")
+    var dlqTopic = "aurora.webhooks.dlq"
+
+    /// Every dead letter, oldest first; errors name the fix.
+    func load(logger: Logger) async throws -> [DeadLetter] {
+        let configuration = try kafka.configuration()
+        do {
+            return try await KafkaTopicReader.readAll(dlqTopic, configuration: configuration, logger: logger).map(DeadLetter.init)
+        } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
+            throw CLIError("no topic \(dlqTopic) on \(configuration["bootstrap.servers"] ?? "?"): nothing was dead-lettered yet, or pass --dlq-topic")
+        } catch let error as KafkaError {
+            throw CLIError("cannot read \(dlqTopic) from Kafka at \(configuration["bootstrap.servers"] ?? "?"): \(error.message) (check --brokers or AURORA_BRIDGE_BROKERS)")
+        }
+    }
+}
+
+/// The filters shared by list and replay.
+struct DLQFilterOptions: ParsableArguments {
+    @Option(help: "Only this tenant (slug).")
+    var tenant: String?
+
+    @Option(help: "Only this error class, or a prefix of it (aurora.unauthorized, aurora).")
+    var errorClass: String?
+
+    @Option(help: "Dead-lettered at or after: an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) or an age (30m, 12h, 2d).")
+    var since: String?
+
+    @Option(help: "Dead-lettered before: same forms as --since.")
+    var until: String?
+
+    @Option(help: "At most this many (the oldest first).")
+    var limit: Int?
+
+    func filter() throws -> DeadLetterFilter {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        return DeadLetterFilter(tenant: tenant, errorClass: errorClass, since: try since.map { try parseTime($0, option: "--since") },
+                                until: try until.map { try parseTime($0, option: "--until") }, limit: limit)
+    }
+}
+
+/// An ISO 8601 time or date, or an age such as `12h` (that long ago).
+func parseTime(_ text: String, option: String, now: Date = Date()) throws -> Date {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if let date = try? Date(trimmed, strategy: .iso8601) { return date }
+    if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+    if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
+    let units: [(String, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+    for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
+        if let value = Double(trimmed.dropLast()), value >= 0 { return now.addingTimeInterval(-value * seconds) }
+    }
+    throw ValidationError("\(option) '\(text)' is neither an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) nor an age (30m, 12h, 2d)")
+}
+
+/// A failure with a message that says what to do; exit code 1 unless given.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    let code: Int32
+    init(_ description: String, code: Int32 = 1) {
+        self.description = description
+        self.code = code
+    }
+}
+
+extension DeadLetter {
+    var timeText: String { deadLetteredAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "-" }
+}
+
+/// Pads or cuts `text` to `width` characters.
+func column(_ text: String, _ width: Int) -> String {
+    text.count > width ? String(text.prefix(width - 1)) + "…" : text.padding(toLength: width, withPad: " ", startingAt: 0)
+}
+
+struct DLQList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "A table of dead letters (time, tenant, event id, Aurora project, attempts, error class, message).",
+        discussion: """
+            Examples:
+              aurora-bridge dlq list --tenant acme-solar --since 12h
+              aurora-bridge dlq list --error-class aurora --json | jq -r '.[].eventId'
+            """
+    )
+
+    @OptionGroup var source: DLQOptions
+    @OptionGroup var filters: DLQFilterOptions
+    @Flag(help: "JSON for scripts: an array of objects.")
+    var json = false
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let letters = try filters.filter().apply(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
+        if json {
+            let objects: [[String: Any]] = letters.map { letter in
+                ["time": letter.timeText, "tenant": letter.tenant, "eventId": letter.eventID, "auroraProjectId": letter.auroraProjectID,
+                 "attempts": letter.attempts, "errorClass": letter.errorClass, "errorMessage": letter.errorMessage,
+                 "partition": Int(letter.partition), "offset": letter.offset]
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        guard !letters.isEmpty else {
+            print("no dead letters match")
+            return
+        }
+        print([column("TIME", 20), column("TENANT", 18), column("EVENT ID", 36), column("AURORA PROJECT", 36), column("TRIES", 5),
+               column("ERROR CLASS", 24), "MESSAGE"].joined(separator: " "))
+        for letter in letters {
+            print([column(letter.timeText, 20), column(letter.tenant, 18), column(letter.eventID, 36), column(letter.auroraProjectID, 36),
+                   column(String(letter.attempts), 5), column(letter.errorClass, 24), String(letter.errorMessage.prefix(80))].joined(separator: " "))
+        }
+        print("\(letters.count) dead letter(s)")
+    }
+}
+
+struct DLQShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "One dead letter: the envelope, every header, the error of every attempt.",
+        discussion: "Example: aurora-bridge dlq show 6f1c2a9e-0d5b-4e0e-9a51-0c1d2e3f4a5b"
+    )
+
+    @Argument(help: "The event id (from `dlq list`).")
+    var eventID: String
+
+    @OptionGroup var source: DLQOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let letters = try await source.load(logger: Logger(label: "aurora-bridge.dlq")).filter { $0.eventID == eventID }
+        guard !letters.isEmpty else { throw CLIError("no dead letter with event id \(eventID) on \(source.dlqTopic) (see `aurora-bridge dlq list`)") }
+        for letter in letters {
+            print("dead letter \(source.dlqTopic)[\(letter.partition)]@\(letter.offset), \(letter.timeText)")
+            print("key: \(letter.record.keyText ?? "-")")
+            print("\nenvelope:")
+            if let object = try? JSONSerialization.jsonObject(with: Data(letter.record.value)),
+               let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+                print(String(decoding: pretty, as: UTF8.self))
+            } else {
+                print(String(decoding: letter.record.value.prefix(2000), as: UTF8.self))
+            }
+            print("\nheaders:")
+            for header in letter.record.headers where header.key != WorkerHeader.errorHistory {
+                print("  \(header.key): \(header.text ?? "<\(header.value?.count ?? 0) bytes>")")
+            }
+            print("\nattempts:")
+            for attempt in letter.history {
+                print("  \(attempt.attempt). \(attempt.at)  \(attempt.topic)  \(attempt.class): \(attempt.message)")
+            }
+            print("")
+        }
+    }
+}
+
+struct DLQStats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Dead letters counted by tenant and by error class, with the oldest and newest.",
+        discussion: "Example: aurora-bridge dlq stats --brokers kafka:9092"
+    )
+
+    @OptionGroup var source: DLQOptions
+    @Flag(help: "JSON for scripts.")
+    var json = false
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let stats = DeadLetterStats(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
+        let format = Date.ISO8601FormatStyle()
+        if json {
+            let object: [String: Any] = ["total": stats.total, "byTenant": stats.byTenant, "byErrorClass": stats.byErrorClass,
+                                         "oldest": stats.oldest.map { $0.formatted(format) } ?? NSNull(),
+                                         "newest": stats.newest.map { $0.formatted(format) } ?? NSNull()]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("\(stats.total) dead letter(s)" + (stats.oldest.map { ", oldest \($0.formatted(format)), newest \(stats.newest!.formatted(format))" } ?? ""))
+        for (title, counts) in [("by tenant", stats.byTenant), ("by error class", stats.byErrorClass)] where !counts.isEmpty {
+            print("\n\(title):")
+            for (name, count) in counts.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                print("  \(column(String(count), 7)) \(name)")
+            }
+        }
+    }
+}
+
+struct DLQReplay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Put the matching dead letters back on aurora.webhooks (attempts reset), once each.",
+        discussion: """
+            A dead letter already replayed (in the ledger) is skipped and named, unless --force.
+            More than --confirm-over records need a confirmation: answer y on a terminal, or pass --yes.
+
+            Examples:
+              aurora-bridge dlq replay --tenant acme-solar --dry-run
+              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --yes
+            """
+    )
+
+    @OptionGroup var source: DLQOptions
+    @OptionGroup var filters: DLQFilterOptions
+
+    @Option(help: "Replay only this event id.")
+    var eventID: String?
+
+    @Option(help: "Topic the records go back to.")
+    var topic = "aurora.webhooks"
+
+    @Option(help: "The replay ledger (a compacted topic).")
+    var ledgerTopic = "aurora.webhooks.dlq.replays"
+
+    @Flag(help: "Print what would be replayed; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Replay records the ledger says were replayed already.")
+    var force = false
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    @Option(help: "Ask for confirmation above this many records.")
+    var confirmOver = 20
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "aurora-bridge.dlq")
+        var filter = try filters.filter()
+        filter.eventID = eventID
+        let selected = filter.apply(try await source.load(logger: logger))
+        let configuration = try source.kafka.configuration()
+        var ledger = try await ReplayLedger.load(topic: ledgerTopic, configuration: configuration, logger: logger)
+        let already = selected.filter { ledger.entry(for: $0) != nil }
+        let toReplay = force ? selected : selected.filter { ledger.entry(for: $0) == nil }
+        for letter in already {
+            let entry = ledger.entry(for: letter)!
+            print("\(force ? "replaying again" : "already replayed"): \(letter.eventID) (\(letter.tenant), \(source.dlqTopic)[\(letter.partition)]@\(letter.offset)) at \(entry.at), replay \(entry.replayID)")
+        }
+        if !already.isEmpty && !force { print("(--force replays those again)") }
+        guard !toReplay.isEmpty else {
+            print(selected.isEmpty ? "no dead letters match" : "nothing to replay")
+            return
+        }
+        if dryRun {
+            for letter in toReplay {
+                print("would replay \(letter.eventID)  \(letter.tenant)  \(letter.auroraProjectID)  \(letter.errorClass)  → \(topic)")
+            }
+            print("dry run: \(toReplay.count) record(s) would be replayed to \(topic); nothing was changed")
+            return
+        }
+        if toReplay.count > confirmOver && !yes {
+            guard isatty(0) == 1 else {
+                throw CLIError("\(toReplay.count) records would be replayed: pass --yes to confirm (or narrow with --tenant, --error-class, --since, --limit)", code: 2)
+            }
+            print("Replay \(toReplay.count) records to \(topic)? [y/N] ", terminator: "")
+            guard readLine()?.lowercased().hasPrefix("y") == true else { throw CLIError("not confirmed; nothing was replayed", code: 2) }
+        }
+
+        await ReplayLedger.ensureTopic(ledgerTopic, configuration: configuration, logger: logger)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        let replayer = DeadLetterReplayer(producer: producer, deadLetterTopic: source.dlqTopic, targetTopic: topic)
+        let replayID = UUID().uuidString.lowercased()
+        let progress = ProgressLine(total: toReplay.count)
+        var replayed = 0, failed: [(DeadLetter, any Error)] = []
+        for letter in toReplay {
+            do {
+                try await replayer.replay(letter, replayID: replayID, ledger: &ledger)
+                replayed += 1
+            } catch {
+                failed.append((letter, error))
+            }
+            progress.update(replayed + failed.count)
+        }
+        progress.finish()
+        await producer.shutdown()
+        var byTenant: [String: Int] = [:]
+        for letter in toReplay { byTenant[letter.tenant, default: 0] += 1 }
+        print("replay \(replayID): \(replayed) replayed to \(topic), \(already.count) already replayed before, \(failed.count) failed")
+        for (tenant, count) in byTenant.sorted(by: { $0.key < $1.key }) { print("  \(column(String(count), 7)) \(tenant)") }
+        for (letter, error) in failed { print("failed: \(letter.eventID): \(error)") }
+        if !failed.isEmpty { throw CLIError("\(failed.count) replay(s) failed; run the same command again to retry them", code: 3) }
+    }
+}
+
+/// A progress bar on standard error when it is a terminal; nothing otherwise.
+final class ProgressLine {
+    private let total: Int
+    private let enabled = isatty(2) == 1
+
+    init(total: Int) { self.total = max(1, total) }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let width = 30, filled = width * done / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

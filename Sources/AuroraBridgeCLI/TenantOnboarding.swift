@@ -1,0 +1,159 @@
+import ArgumentParser
+import AuroraAPI
+import Bridge
+import CoperniqAPI
+import Foundation
+import Kafka
+import Logging
+import Operations
+
+/// `aurora-bridge tenants check`: onboarding step 2 as a checklist.
+struct TenantCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Call every Aurora and Coperniq endpoint the pipeline uses with a tenant's keys; print ✓/✗ with the fix.",
+        discussion: """
+            Aurora: the key (webhooks list), then from one real agreement: the agreement, its project,
+            design summary, pricing, financings, consumption profile and owner user. The agreement is
+            --agreement, or the tenant's most recent webhook on aurora.webhooks when Kafka is given
+            (--brokers or AURORA_BRIDGE_BROKERS). Coperniq: the key, the workflow, and every configured
+            custom-property keyName. Exits 1 when any check fails.
+
+            Examples:
+              aurora-bridge tenants check acme-solar --tenants tenants.yaml --agreement 9ef6198a-5aa7-43ab-95e9-2452467cadb5
+              aurora-bridge tenants check --tenants tenants.yaml --brokers kafka:9092     # every tenant
+            """
+    )
+
+    @Argument(help: "The tenant's slug (default: every tenant).")
+    var tenant: String?
+
+    @Option(help: "An agreement id of the tenant to read project, design, pricing, … from.")
+    var agreement: String?
+
+    @Option(help: "Kafka bootstrap servers, to find a recent agreement on --topic; default: $AURORA_BRIDGE_BROKERS.")
+    var brokers: String?
+
+    @Option(help: "Topic of the webhooks.")
+    var topic = "aurora.webhooks"
+
+    @OptionGroup var file: TenantsFileOption
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let registry = try file.load()
+        let slugs = tenant.map { [$0] } ?? registry.slugs
+        for slug in slugs where registry[slug] == nil {
+            throw CLIError("no tenant '\(slug)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
+        }
+        if agreement != nil && slugs.count != 1 { throw ValidationError("--agreement belongs to one tenant: name the tenant too") }
+        let recent = agreement == nil ? await recentAgreements() : [:]
+        var failures = 0
+        for slug in slugs {
+            let tenant = registry[slug]!
+            let check = TenantCheck(
+                tenant: tenant,
+                aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID, apiKey: tenant.aurora.apiKey.value,
+                                     apiVersion: tenant.aurora.apiVersion),
+                coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value))
+            print("\(slug) (Aurora tenant \(tenant.aurora.tenantID), key \(tenant.aurora.apiKey.fingerprint)…; Coperniq key \(tenant.coperniq.apiKey.fingerprint)…)")
+            for item in await check.run(agreementID: agreement ?? recent[slug]) {
+                let mark = switch item.result { case .passed: "✓"; case .failed: "✗"; case .skipped: "–" }
+                print("  \(mark) \(item.name): \(item.detail)")
+                if let fix = item.fix { print("      fix: \(fix)") }
+                if item.result == .failed { failures += 1 }
+            }
+        }
+        if failures > 0 { throw CLIError("\(failures) check(s) failed") }
+        print("all checks passed")
+    }
+
+    /// The newest agreement id per tenant among the last records of the webhooks topic.
+    private func recentAgreements() async -> [String: String] {
+        guard let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"], !bootstrap.isEmpty else { return [:] }
+        var logger = Logger(label: "aurora-bridge.tenants")
+        logger.logLevel = .critical
+        guard let records = try? await KafkaTopicReader.readAll(topic, configuration: KafkaConfiguration(bootstrapServers: bootstrap),
+                                                                tail: 500, timeout: .seconds(20), logger: logger) else { return [:] }
+        var newest: [String: (Date, String)] = [:]
+        for record in records {
+            guard let envelope = try? WebhookEnvelope.decode(Data(record.value)), let agreement = envelope.agreementID else { continue }
+            if newest[envelope.tenant].map({ $0.0 < envelope.receivedAt }) ?? true { newest[envelope.tenant] = (envelope.receivedAt, agreement) }
+        }
+        return newest.mapValues(\.1)
+    }
+}
+
+/// `aurora-bridge tenants subscribe`: onboarding step 3 through Aurora's webhooks API.
+struct TenantSubscribe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscribe",
+        abstract: "Create the tenant's agreement_status_changed webhook in Aurora (or show it when it exists).",
+        discussion: """
+            The subscription: event agreement_status_changed, the gateway's URL template (as
+            `tenants url` prints it), filter STATUS = signed, and the auth header carrying the tenant's
+            webhook token. The token is read from $AURORA_BRIDGE_WEBHOOK_TOKEN or --token-file (never
+            from the command line) and must match the tenant's webhookTokenSHA256. Running it again
+            changes nothing.
+
+            Example:
+              AURORA_BRIDGE_WEBHOOK_TOKEN=$(cat acme.token) aurora-bridge tenants subscribe acme-solar \\
+                --tenants tenants.yaml --public-url https://bridge.example.com
+            """
+    )
+
+    @Argument(help: "The tenant's slug.")
+    var tenant: String
+
+    @Option(help: "The gateway's public base URL; default: $AURORA_BRIDGE_PUBLIC_URL.")
+    var publicURL: String?
+
+    @Option(help: "A file holding the tenant's webhook token (default: $AURORA_BRIDGE_WEBHOOK_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "The header the gateway reads the token from.")
+    var tokenHeader = "X-Aurora-Webhook-Token"
+
+    @OptionGroup var file: TenantsFileOption
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let registry = try file.load()
+        guard let configuration = registry[tenant] else {
+            throw CLIError("no tenant '\(tenant)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
+        }
+        guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
+            throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
+        }
+        let token: String
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw CLIError("cannot read --token-file \(tokenFile)") }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let value = ProcessInfo.processInfo.environment["AURORA_BRIDGE_WEBHOOK_TOKEN"], !value.isEmpty {
+            token = value
+        } else {
+            throw CLIError("the webhook token is needed: set AURORA_BRIDGE_WEBHOOK_TOKEN or pass --token-file (`tenants hash-token` makes a new pair)")
+        }
+        guard configuration.acceptsToken(token) else {
+            throw CLIError("that token does not match \(tenant)'s webhookTokenSHA256 in the tenants file; the gateway would refuse Aurora's calls")
+        }
+        let aurora = AuroraClient(baseURL: configuration.aurora.baseURL, tenantID: configuration.aurora.tenantID,
+                                  apiKey: configuration.aurora.apiKey.value, apiVersion: configuration.aurora.apiVersion)
+        let template = WebhookSubscriber.urlTemplate(base: base, tenant: tenant)
+        let (webhook, created): (AuroraWebhook, Bool)
+        do {
+            (webhook, created) = try await WebhookSubscriber(aurora: aurora).subscribe(urlTemplate: template, headerKey: tokenHeader, token: token)
+        } catch {
+            throw CLIError("Aurora refused: \(error) (check the key with `aurora-bridge tenants check \(tenant)`)")
+        }
+        print("\(created ? "created" : "already subscribed"): webhook \(webhook.id ?? "?") for \(webhook.event)\(webhook.enabled ? "" : " (DISABLED)")")
+        print("  url template: \(webhook.urlTemplate)")
+        print("  filter:       STATUS = signed")
+        print("  auth header:  \(tokenHeader): <the tenant's webhook token>")
+        if !webhook.enabled {
+            throw CLIError("the subscription exists but is disabled (Aurora disables it after failed deliveries): enable it in Aurora, Settings → Webhooks")
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Bridge
+import Foundation
+import Kafka
+import Logging
+import Operations
+import Sandbox
+import Testing
+import TestSupport
+import Worker
+
+/// A sandbox, an embedded cluster with the worker's topics and the replay ledger, a worker pool,
+/// and a tenants file for `aurora-bridge` subprocesses.
+struct OperatorHarness {
+    let sandbox: Sandbox
+    let tenants: SandboxTenants
+    let cluster: WorkerCluster
+    let directory: URL
+    let tenantsFile: String
+
+    static func start(tenants count: Int = 3, projects: Int = 6) async throws -> OperatorHarness {
+        var configuration = SandboxConfiguration()
+        configuration.tenants = count
+        configuration.projectsPerTenant = projects
+        configuration.auroraRequestsPerMinute = nil
+        configuration.coperniqRequestsPerSecond = nil
+        configuration.coperniqRequestsPerDay = nil
+        var logger = Logger(label: "sandbox")
+        logger.logLevel = .critical
+        let sandbox = Sandbox(configuration: configuration, logger: logger)
+        try await sandbox.start()
+        let tenants = try SandboxTenants(sandbox)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ops-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let tenantsFile = directory.appendingPathComponent("tenants.yaml").path
+        try tenants.yaml.write(toFile: tenantsFile, atomically: true, encoding: .utf8)
+        return OperatorHarness(sandbox: sandbox, tenants: tenants,
+                               cluster: try WorkerCluster(partitions: 4, tiers: 1, extraTopics: ["aurora.webhooks.dlq.replays"]),
+                               directory: directory, tenantsFile: tenantsFile)
+    }
+
+    func pool() throws -> RunningPool {
+        let registry = tenants.registry
+        let limiters = RateLimiters()
+        let processor = EventProcessor(tenant: { registry[$0] }, clients: { TenantClients.live(for: $0, limiters: limiters) }, logger: testLogger)
+        return RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(concurrency: 16, delays: [.milliseconds(300)]),
+                                          kafka: cluster.configuration, processor: processor, logger: testLogger))
+    }
+
+    func signedWebhooks(_ tenant: SandboxTenant) -> [WebhookEnvelope] {
+        tenant.projects.filter { $0.agreementStatus == "signed" }.map { project in
+            WebhookEnvelope(id: UUID().uuidString, tenant: tenant.slug,
+                            params: ["project_id": project.projectID, "agreement_id": project.agreementID, "status": "signed",
+                                     "design_id": project.designID], receivedAt: Date())
+        }
+    }
+
+    /// `aurora-bridge <arguments> --brokers <cluster>` with the tenants' keys in the environment.
+    func bridge(_ arguments: [String], brokers: Bool = true, environment: [String: String] = [:]) async throws
+        -> (status: Int32, stdout: String, stderr: String) {
+        try await runBridge(arguments + (brokers ? ["--brokers", cluster.kafka.bootstrapServers] : []) + ["--log-level", "error"],
+                            environment: tenants.environment.merging(environment) { $1 })
+    }
+
+    func projectCounts(_ tenant: SandboxTenant) -> [String: Int] {
+        Dictionary((sandbox.state.coperniqProjects(apiKey: tenant.coperniqAPIKey) ?? [])
+            .compactMap { $0.custom["aurora_project_id"]?.stringValue }.map { ($0, 1) }, uniquingKeysWith: +)
+    }
+
+    func stop() async {
+        await cluster.shutdown()
+        await sandbox.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("Operating: dead letters and onboarding", .serialized)
+struct OperationsTests {
+    @Test("revoked key → dead letters with their headers → key fixed → dlq replay --tenant → exactly one project each; replaying again is refused without --force; --dry-run and filters")
+    func deadLetterStory() async throws {
+        let harness = try await OperatorHarness.start()
+        let broken = harness.sandbox.tenants[0], healthy = harness.sandbox.tenants[1]
+        harness.sandbox.state.revokeAuroraKey(tenantID: broken.auroraTenantID)
+        let brokenEvents = harness.signedWebhooks(broken), healthyEvents = harness.signedWebhooks(healthy)
+        try #require(!brokenEvents.isEmpty && !healthyEvents.isEmpty)
+        try await harness.cluster.publish(brokenEvents + healthyEvents)
+        let pool = try harness.pool()
+        let brokenIDs = Set(brokenEvents.map(\.id))
+        _ = try await harness.cluster.read(harness.cluster.topics.deadLetter) { messages in
+            Set(messages.compactMap { $0.headers.text("event-id") }) == brokenIDs
+        }
+
+        // list: exactly the broken tenant's events, with their class; filters select exactly.
+        let list = try await harness.bridge(["dlq", "list", "--json"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(rows.compactMap { $0["eventId"] as? String }) == brokenIDs)
+        #expect(rows.allSatisfy { $0["errorClass"] as? String == "aurora.unauthorized" && $0["tenant"] as? String == broken.slug })
+        #expect(try await harness.bridge(["dlq", "list", "--tenant", healthy.slug]).stdout.contains("no dead letters match"))
+        #expect(try await harness.bridge(["dlq", "list", "--error-class", "coperniq"]).stdout.contains("no dead letters match"))
+        #expect(try await harness.bridge(["dlq", "list", "--since", "1h", "--json"]).stdout.contains(brokenEvents[0].id))
+        #expect(try await harness.bridge(["dlq", "list", "--until", "1h"]).stdout.contains("no dead letters match"))
+        let limited = try await harness.bridge(["dlq", "list", "--limit", "1", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any])?.count == 1)
+        let malformed = try await harness.bridge(["dlq", "list", "--since", "yesterday"])
+        #expect(malformed.status != 0 && malformed.stderr.contains("ISO 8601"))
+
+        // show and stats
+        let show = try await harness.bridge(["dlq", "show", brokenEvents[0].id])
+        #expect(show.status == 0)
+        for text in ["error-class: aurora.unauthorized", "source-topic: aurora.webhooks", "consumer-group:", "first-failed-at:",
+                     "attempt: 1", "\"project_id\"", "1. "] {
+            #expect(show.stdout.contains(text), "show lacks \(text)")
+        }
+        let stats = try await harness.bridge(["dlq", "stats", "--json"])
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        #expect(counts["total"] as? Int == brokenEvents.count)
+        #expect((counts["byErrorClass"] as? [String: Int])?["aurora.unauthorized"] == brokenEvents.count)
+
+        // dry run: prints, changes nothing.
+        let before = try await harness.cluster.snapshot("aurora.webhooks").count
+        let dry = try await harness.bridge(["dlq", "replay", "--tenant", broken.slug, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("dry run: \(brokenEvents.count) record(s) would be replayed"))
+        #expect(try await harness.cluster.snapshot("aurora.webhooks").count == before)
+        // More than --confirm-over without --yes, and no terminal to ask: refused with exit 2.
+        let unconfirmed = try await harness.bridge(["dlq", "replay", "--tenant", broken.slug, "--confirm-over", "1"])
+        #expect(unconfirmed.status == 2 && unconfirmed.stderr.contains("--yes"))
+        #expect(try await harness.cluster.snapshot("aurora.webhooks").count == before)
+
+        // Fix the key, replay: every dead letter becomes exactly one project.
+        harness.sandbox.state.restoreAuroraKey(tenantID: broken.auroraTenantID)
+        let replay = try await harness.bridge(["dlq", "replay", "--tenant", broken.slug, "--yes"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.contains("\(brokenEvents.count) replayed to aurora.webhooks"))
+        let signed = Set(brokenEvents.compactMap(\.projectID))
+        try await eventually(.seconds(60), "replayed events became projects") { Set(harness.projectCounts(broken).keys) == signed }
+        #expect(harness.projectCounts(broken).values.allSatisfy { $0 == 1 })
+        let replayed = try await harness.cluster.snapshot("aurora.webhooks").filter { $0.headers.text("replay-id") != nil }
+        #expect(replayed.count == brokenEvents.count)
+        #expect(replayed.allSatisfy { $0.headers.text("replayed-from")?.hasPrefix("aurora.webhooks.dlq/") == true && $0.headers.text("attempt") == nil })
+
+        // Again: refused record by record, nothing produced; --force overrides.
+        let again = try await harness.bridge(["dlq", "replay", "--tenant", broken.slug, "--yes"])
+        #expect(again.status == 0 && again.stdout.contains("already replayed") && again.stdout.contains("nothing to replay"))
+        #expect(try await harness.cluster.snapshot("aurora.webhooks").filter { $0.headers.text("replay-id") != nil }.count == brokenEvents.count)
+        let forced = try await harness.bridge(["dlq", "replay", "--event-id", brokenEvents[0].id, "--force", "--yes"])
+        #expect(forced.status == 0 && forced.stdout.contains("1 replayed"))
+        try await Task.sleep(for: .seconds(1))
+        #expect(harness.projectCounts(broken).values.allSatisfy { $0 == 1 }, "a forced replay updates, never duplicates")
+
+        // Errors that name the fix.
+        let unreachable = try await runBridge(["dlq", "list", "--brokers", "127.0.0.1:1", "--log-level", "critical"])
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("--brokers"))
+        let noTopic = try await harness.bridge(["dlq", "list", "--dlq-topic", "no.such.topic"])
+        #expect(noTopic.status == 1 && noTopic.stderr.contains("--dlq-topic"))
+
+        try await pool.stop()
+        await harness.stop()
+    }
+
+    @Test("tenants check: ✓ for a healthy tenant, the precise ✗ and fix for a key the sandbox answers 403 on pricing")
+    func tenantsCheck() async throws {
+        let harness = try await OperatorHarness.start(tenants: 2)
+        let tenant = harness.sandbox.tenants[0]
+        let agreement = try #require(tenant.projects.first { $0.agreementStatus == "signed" }).agreementID
+        let healthy = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        for line in ["✓ Aurora key", "✓ Aurora agreement", "✓ Aurora project", "✓ Aurora design summary", "✓ Aurora pricing",
+                     "✓ Aurora financings", "✓ Aurora consumption profile", "✓ Aurora owner user", "✓ Coperniq key",
+                     "✓ Coperniq project properties", "✓ Coperniq property aurora_project_id", "all checks passed"] {
+            #expect(healthy.stdout.contains(line), "missing '\(line)'")
+        }
+
+        harness.sandbox.state.forbid(tenantID: tenant.auroraTenantID, endpoint: .pricing)
+        let forbidden = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
+        #expect(forbidden.status == 1)
+        #expect(forbidden.stdout.contains("✗ Aurora pricing: 403"))
+        #expect(forbidden.stdout.contains("fix: 403 on pricing: the key lacks this permission; create a key with Select All"))
+        #expect(forbidden.stdout.contains("✓ Aurora design summary"), "only pricing fails")
+
+        // The recent agreement comes from the webhooks topic when Kafka is given.
+        try await harness.cluster.publish(harness.signedWebhooks(harness.sandbox.tenants[1]))
+        let fromKafka = try await harness.bridge(["tenants", "check", harness.sandbox.tenants[1].slug, "--tenants", harness.tenantsFile])
+        #expect(fromKafka.status == 0 && fromKafka.stdout.contains("✓ Aurora pricing"), "\(fromKafka.stdout)")
+
+        harness.sandbox.state.revokeAuroraKey(tenantID: tenant.auroraTenantID)
+        let revoked = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile], brokers: false)
+        #expect(revoked.status == 1 && revoked.stdout.contains("✗ Aurora key") && revoked.stdout.contains("Select All"))
+        #expect(revoked.stdout.contains("– Aurora agreement"), "without an agreement the id-based checks are skipped, saying how to run them")
+        let unknown = try await harness.bridge(["tenants", "check", "nobody", "--tenants", harness.tenantsFile], brokers: false)
+        #expect(unknown.status == 1 && unknown.stderr.contains("known:"))
+        for secret in [tenant.auroraAPIKey, tenant.coperniqAPIKey] {
+            #expect(!(healthy.stdout + forbidden.stdout + revoked.stdout).contains(secret))
+        }
+        await harness.stop()
+    }
+
+    @Test("tenants subscribe creates the agreement_status_changed subscription in the sandbox's Aurora, once")
+    func tenantsSubscribe() async throws {
+        let harness = try await OperatorHarness.start(tenants: 1)
+        let tenant = harness.sandbox.tenants[0]
+        let arguments = ["tenants", "subscribe", tenant.slug, "--tenants", harness.tenantsFile, "--public-url", "https://bridge.example.com"]
+        let token = ["AURORA_BRIDGE_WEBHOOK_TOKEN": SandboxTenants.token(tenant.slug)]
+        let first = try await harness.bridge(arguments, brokers: false, environment: token)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("created: webhook"))
+        let subscriptions = harness.sandbox.state.auroraWebhooks(tenantID: tenant.auroraTenantID)
+        #expect(subscriptions.count == 1)
+        let subscription = try #require(subscriptions.first)
+        #expect(subscription.event == "agreement_status_changed" && subscription.enabled)
+        #expect(subscription.urlTemplate == "https://bridge.example.com/webhooks/aurora/\(tenant.slug)?event=agreement_status_changed&project_id=<PROJECT_ID>&agreement_id=<AGREEMENT_ID>&status=<STATUS>&design_id=<DESIGN_ID>&financing_id=<FINANCING_ID>")
+        #expect(subscription.headerAuthKey == "X-Aurora-Webhook-Token" && subscription.headerAuthValue == SandboxTenants.token(tenant.slug))
+        #expect("\(subscription.filters.map { "\($0)" } ?? "")".contains("signed"))
+
+        let second = try await harness.bridge(arguments, brokers: false, environment: token)
+        #expect(second.status == 0 && second.stdout.contains("already subscribed"))
+        #expect(harness.sandbox.state.auroraWebhooks(tenantID: tenant.auroraTenantID).count == 1)
+
+        let wrong = try await harness.bridge(arguments, brokers: false, environment: ["AURORA_BRIDGE_WEBHOOK_TOKEN": "not-the-token"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("does not match"))
+        #expect(!wrong.stderr.contains("not-the-token"))
+        await harness.stop()
+    }
+}
