@@ -27,7 +27,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
     /// A non-empty string (Aurora sends "" where it means none).
     func text(_ names: String...) -> String? {
         for name in names {
-            if let value = string(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty { return value }
+            if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
         }
         return nil
     }
@@ -87,7 +87,7 @@ public enum AuroraTimestamp {
     /// Parses "2024-05-01 13:45:00 UTC" and ISO 8601 ("2024-05-01T13:45:00Z", with or without
     /// fractional seconds or an offset).
     public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmedWhitespace
         if trimmed.hasSuffix(" UTC") {
             let parts = trimmed.dropLast(4).split(separator: " ")
             if parts.count == 2 { return iso("\(parts[0])T\(parts[1])Z") }
@@ -98,5 +98,15 @@ public enum AuroraTimestamp {
     private static func iso(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+extension String {
+    /// Without leading and trailing whitespace and newlines; the string itself when it has none
+    /// (most values), without a trip through Foundation.
+    var trimmedWhitespace: String {
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        if !first.properties.isWhitespace && !last.properties.isWhitespace { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

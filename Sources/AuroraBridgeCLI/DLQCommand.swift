@@ -21,9 +21,11 @@ struct DLQCommand: AsyncParsableCommand {
 
             Example (a revoked key was fixed; replay that tenant's auth failures of the night):
               aurora-bridge dlq stats
-              aurora-bridge dlq list --tenant acme-solar --error-class aurora.unauthorized --since 12h
-              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --since 12h --dry-run
-              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --since 12h --yes
+              aurora-bridge dlq list --tenant acme-solar --since 12h
+              aurora-bridge dlq replay --tenant acme-solar \
+                --error-class aurora.unauthorized --since 12h --dry-run
+              aurora-bridge dlq replay --tenant acme-solar \
+                --error-class aurora.unauthorized --since 12h --yes
             """,
         subcommands: [DLQList.self, DLQShow.self, DLQStats.self, DLQReplay.self]
     )
@@ -232,7 +234,8 @@ struct DLQReplay: AsyncParsableCommand {
 
             Examples:
               aurora-bridge dlq replay --tenant acme-solar --dry-run
-              aurora-bridge dlq replay --tenant acme-solar --error-class aurora.unauthorized --yes
+              aurora-bridge dlq replay --tenant acme-solar \
+                --error-class aurora.unauthorized --yes
             """
     )
 
