@@ -176,6 +176,8 @@ let package = Package(
             name: "OperationsTests",
             dependencies: [
                 "Operations",
+                "Gateway",
+                .product(name: "Yams", package: "Yams"),
                 "Worker",
                 "Bridge",
                 "Kafka",

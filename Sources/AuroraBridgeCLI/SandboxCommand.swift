@@ -132,6 +132,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Write the seeded tenants (ids, keys, projects) as JSON to this file.")
     var tenantsOut: String?
 
+    @Option(help: "Base URL other hosts reach the sandbox at, written into --registry-out (default: the address it listens on), e.g. http://sandbox:8090.")
+    var advertisedURL: String?
+
     @Option(help: "Write a tenants registry for the seeded tenants into this directory (tenants.yaml, keys/ with keys and webhook tokens), ready for `gateway --tenants` and `worker --tenants`.")
     var registryOut: String?
 
@@ -193,8 +196,9 @@ struct SandboxCommand: AsyncParsableCommand {
         if let registryOut {
             let limits = SandboxRegistry.Limits(auroraRequestsPerMinute: auroraRPM, coperniqRequestsPerSecond: coperniqRPS,
                                                 coperniqRequestsPerDay: coperniqRPD)
-            let path = try SandboxRegistry.write(tenants: sandbox.tenants, auroraBaseURL: sandbox.auroraBaseURL,
-                                                 coperniqBaseURL: sandbox.coperniqBaseURL, limits: limits,
+            let base = advertisedURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            let path = try SandboxRegistry.write(tenants: sandbox.tenants, auroraBaseURL: base ?? sandbox.auroraBaseURL,
+                                                 coperniqBaseURL: base.map { "\($0)/v1" } ?? sandbox.coperniqBaseURL, limits: limits,
                                                  to: URL(fileURLWithPath: registryOut))
             logger.info("tenants registry written", metadata: ["path": "\(path.path)"])
         }

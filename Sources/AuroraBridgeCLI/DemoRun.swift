@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Bridge
+import Foundation
+import Kafka
+import Logging
+import NIOCore
+import Operations
+import Sandbox
+import Synchronization
+import Worker
+
+/// `dev --demo N`: webhooks through the gateway, then the ledger of what became of each.
+struct DemoRun {
+    let gatewayPort: Int
+    let sandboxPort: Int
+    let directory: URL
+    let bootstrap: String
+
+    struct Result {
+        var accountedForEverything: Bool
+    }
+
+    func run(count: Int) async throws -> Result {
+        let data = try Data(contentsOf: directory.appendingPathComponent("sandbox-tenants.json"))
+        let tenants = try JSONDecoder().decode([SandboxTenant].self, from: data)
+        let registry = directory.appendingPathComponent("registry")
+        // A few API faults, so retry tiers are used.
+        var faults = HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/faults")
+        faults.method = .POST
+        faults.body = .bytes(ByteBuffer(string: #"{"serverErrorRate":0.03,"rateLimitRate":0.01}"#))
+        _ = try await HTTPClient.shared.execute(faults, timeout: .seconds(5))
+
+        let webhooks = Self.webhooks(tenants, count: count)
+        print("\ndemo: sending \(count) webhooks (duplicates, statuses out of order, 3 % Aurora/Coperniq 5xx, 1 % 429)")
+        let accepted = LockedList<String>(), rejected = LockedList<String>()
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<16 {
+                group.addTask {
+                    for index in stride(from: lane, to: webhooks.count, by: 16) {
+                        let (tenant, query) = webhooks[index]
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/webhooks/aurora/\(tenant)?\(query)")
+                        request.headers.add(name: "X-Aurora-Webhook-Token", value: SandboxRegistry.token(tenant, in: registry) ?? "")
+                        do {
+                            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+                            let body = try await response.body.collect(upTo: 64 * 1024)
+                            let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+                            if response.status.code == 200, let id = object?["eventId"] as? String { accepted.append(id) } else {
+                                rejected.append("\(response.status.code)")
+                            }
+                        } catch {
+                            rejected.append("\(error)")
+                        }
+                    }
+                }
+            }
+        }
+        let ids = Set(accepted.values)
+        var logger = Logger(label: "demo")
+        logger.logLevel = .critical
+        let configuration = KafkaConfiguration(bootstrapServers: bootstrap)
+        let tty = isatty(1) == 1
+        let deadline = ContinuousClock.now + .seconds(120 + count / 10)
+        var outcomes: [String: String] = [:], deadLetters: [String: String] = [:]
+        var lastLine = ""
+        while true {
+            outcomes = [:]
+            for record in (try? await KafkaTopicReader.readAll("coperniq.projects", configuration: configuration, logger: logger)) ?? [] {
+                if let value = try? OutcomeRecord.decode(record.value), ids.contains(value.eventID) { outcomes[value.eventID] = value.outcome }
+            }
+            deadLetters = [:]
+            for record in (try? await KafkaTopicReader.readAll("aurora.webhooks.dlq", configuration: configuration, logger: logger)) ?? [] {
+                let letter = DeadLetter(record)
+                if ids.contains(letter.eventID) { deadLetters[letter.eventID] = letter.errorClass }
+            }
+            let settled = Set(outcomes.keys).union(deadLetters.keys).count
+            let created = outcomes.values.filter { $0 == "created" }.count
+            let line = "received \(count)  published \(ids.count)  projects created \(created)  settled \(settled)  "
+                + "retries pending \(ids.count - settled)  dead letters \(deadLetters.count)"
+            if tty { print("\r" + line, terminator: "") } else if line != lastLine { print(line) }
+            FileHandle.standardOutput.synchronizeFile()
+            lastLine = line
+            if settled >= ids.count || ContinuousClock.now > deadline { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        if tty { print("") }
+
+        let stateAnswer = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/state"), timeout: .seconds(10))
+        let state = try JSONDecoder().decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 * 1024 * 1024)))
+        let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
+        let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
+        let unsettled = ids.subtracting(outcomes.keys).subtracting(deadLetters.keys)
+        let count = { (outcome: String) in outcomes.values.filter { $0 == outcome }.count }
+
+        print("\nsummary")
+        print("  webhooks sent               \(count)")
+        print("  accepted (200, on Kafka)    \(ids.count)")
+        print("  rejected                    \(rejected.values.count)\(rejected.values.isEmpty ? "" : "  \(Set(rejected.values).sorted().prefix(3))")")
+        print("  created a project           \(count("created"))")
+        print("  updated the project         \(count("updated"))   (duplicates and repeats: never a second project)")
+        print("  skipped (not signed)        \(count("skipped"))")
+        print("  dead letters                \(deadLetters.count)\(deadLetters.isEmpty ? "" : "  \(Dictionary(deadLetters.values.map { ($0, 1) }, uniquingKeysWith: +))")")
+        print("  not accounted for           \(unsettled.count)")
+        print("  Coperniq projects           \(coperniqProjects), duplicates by Aurora id: \(duplicates)")
+        let ok = unsettled.isEmpty && duplicates == 0 && rejected.values.isEmpty
+        print(ok ? "every event is accounted for" : "NOT every event is accounted for")
+        return Result(accountedForEverything: ok)
+    }
+
+    /// `(tenant, query)` pairs: every project announced with its status in turn; signed ones get
+    /// repeats and a late `viewed`.
+    static func webhooks(_ tenants: [SandboxTenant], count: Int) -> [(String, String)] {
+        let projects = tenants.flatMap { tenant in tenant.projects.map { (tenant.slug, $0) } }
+        guard !projects.isEmpty else { return [] }
+        return (0..<count).map { index in
+            let (slug, project) = projects[index % projects.count]
+            let round = index / projects.count
+            let status = project.agreementStatus == "signed" ? ["signed", "signed", "viewed"][round % 3] : project.agreementStatus
+            var query = "project_id=\(project.projectID)&agreement_id=\(project.agreementID)&status=\(status)&design_id=\(project.designID)"
+            if let financing = project.financingID { query += "&financing_id=\(financing)" }
+            return (slug, query)
+        }
+    }
+}
+
+/// A list several tasks append to.
+final class LockedList<T: Sendable>: Sendable {
+    private let storage = Mutex<[T]>([])
+    func append(_ value: T) { storage.withLock { $0.append(value) } }
+    var values: [T] { storage.withLock { $0 } }
+}

@@ -1,0 +1,125 @@
+import Bridge
+import Foundation
+import Gateway
+import Testing
+import TestSupport
+import Worker
+import Yams
+
+/// The repository root, from this file's path.
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The long flags of `aurora-bridge <command>`, from ArgumentParser's own description of it.
+private func flags(of command: String) async throws -> Set<String> {
+    let dump = try await runBridge([command, "--experimental-dump-help"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+    let arguments = ((object["command"] as? [String: Any])?["arguments"] as? [[String: Any]]) ?? []
+    var names = Set<String>()
+    for argument in arguments {
+        for name in (argument["names"] as? [[String: Any]]) ?? [] where name["kind"] as? String == "long" {
+            if let value = name["name"] as? String { names.insert("--" + value) }
+        }
+    }
+    return names
+}
+
+/// Every `AURORA_BRIDGE_*` variable the code reads.
+private func environmentVariablesRead() throws -> Set<String> {
+    var names = Set<String>()
+    let sources = root.appendingPathComponent("Sources")
+    let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+    let pattern = try Regex(#""(AURORA_BRIDGE_[A-Z_]+)""#)
+    for file in files where file.pathExtension == "swift" {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        for match in text.matches(of: pattern) { names.insert(String(text[match.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+    }
+    return names
+}
+
+@Suite("Deployment files stay true to the code", .serialized)
+struct DeploymentTests {
+    @Test("docker-compose.yml: every command flag and variable exists, the worker scales, the topics are the code's")
+    func compose() async throws {
+        let text = try String(contentsOf: root.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
+        let compose = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: Any])
+        let variables = try environmentVariablesRead()
+        var checked = 0
+        for (name, value) in services {
+            guard let service = value as? [String: Any], (service["image"] as? String)?.hasPrefix("aurora-bridge") == true else { continue }
+            let command = try #require(service["command"] as? [String], "\(name) has a command")
+            let known = try await flags(of: command[0])
+            for argument in command.dropFirst() where argument.hasPrefix("--") {
+                #expect(known.contains(argument), "\(name): `\(command[0]) \(argument)` is not a flag of the CLI")
+            }
+            for key in ((service["environment"] as? [String: Any]) ?? [:]).keys where key.hasPrefix("AURORA_BRIDGE_") {
+                #expect(variables.contains(key), "\(name): \(key) is not read by the code")
+            }
+            checked += 1
+        }
+        #expect(checked >= 3, "gateway, worker and sandbox run aurora-bridge")
+        let worker = try #require(services["worker"] as? [String: Any])
+        #expect(worker["container_name"] == nil && worker["ports"] == nil, "the worker must scale: no fixed name, no host port")
+        #expect((services["gateway"] as? [String: Any])?["environment"] != nil)
+
+        let topicsCommand = try #require((services["topics"] as? [String: Any])?["command"] as? [String]).joined(separator: " ")
+        let topics = WorkerTopics()
+        let expected = [topics.webhooks, topics.deadLetter, topics.outcomes] + topics.retryTiers(RetryPolicy().tierDelays.count)
+            + ["aurora.webhooks.dlq.replays"]
+        for topic in expected {
+            #expect(topicsCommand.contains(topic + " ") || topicsCommand.contains(topic + ";") || topicsCommand.contains(topic + " \\"),
+                    "the topic setup lacks \(topic)")
+        }
+        #expect(topicsCommand.contains("--replication-factor 3") && topicsCommand.contains("min.insync.replicas=2")
+                && topicsCommand.contains("--partitions 12"))
+    }
+
+    @Test("alert rules and the dashboard use only metric names the gateway and the worker export")
+    func metricNames() throws {
+        let gateway = GatewayMetrics()
+        gateway.request(tenant: "t", outcome: "accepted")
+        gateway.published(after: .milliseconds(3))
+        gateway.inFlight(1)
+        gateway.producerQueue(0)
+        let worker = WorkerMetrics()
+        worker.event(tenant: "t", outcome: "created", errorClass: nil, latencyFromReceipt: .seconds(1), attempt: .milliseconds(500))
+        worker.called(service: "aurora", operation: "GET agreement", status: 200, duration: .milliseconds(100))
+        worker.throttled(service: "aurora", waited: .milliseconds(10))
+        worker.publishRetried(topic: "coperniq.projects")
+        worker.load(running: 1, outstanding: 1, parkedPartitions: 0)
+        worker.lag([ConsumerLag(topic: "aurora.webhooks", partition: 0, lag: 1)])
+        let exported = Set((gateway.render() + worker.render()).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init) })
+
+        let pattern = try Regex(#"\b(gateway|worker)_[a-z_]+"#)
+        var referenced = Set<String>()
+        for path in ["ops/prometheus/alerts.yml", "ops/grafana/dashboards/aurora-bridge.json"] {
+            let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+            for match in text.matches(of: pattern) { referenced.insert(String(text[match.range])) }
+        }
+        referenced.remove("worker_")
+        #expect(referenced.count >= 10)
+        for name in referenced where !["gateway", "worker"].contains(name) {
+            #expect(exported.contains(name), "\(name) is not a metric the code exports")
+        }
+        let alerts = try #require(try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("ops/prometheus/alerts.yml"), encoding: .utf8)) as? [String: Any])
+        let rules = ((alerts["groups"] as? [[String: Any]])?.first?["rules"] as? [[String: Any]]) ?? []
+        let names = Set(rules.compactMap { $0["alert"] as? String })
+        #expect(names.isSuperset(of: ["DeadLettersGrowing", "ConsumerLagRising", "GatewayUnavailable", "AuroraRateLimited", "TenantFailingEveryEvent"]))
+    }
+
+    @Test("aurora-bridge dev --demo 200 accounts for every event, with no duplicate project")
+    func devDemo() async throws {
+        let base = Int.random(in: 20_000...40_000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try await runBridge(["dev", "--demo", "200", "--port", String(base), "--sandbox-port", String(base + 1),
+                                       "--metrics-port", String(base + 2), "--run-dir", directory.path], limit: .seconds(400))
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("every event is accounted for"))
+        #expect(run.stdout.contains("accepted (200, on Kafka)    200"))
+        #expect(run.stdout.contains("not accounted for           0"))
+        #expect(run.stdout.contains("duplicates by Aurora id: 0"))
+        #expect(run.stdout.contains("curl -i 'http://127.0.0.1:\(base)/webhooks/aurora/"))
+    }
+}
