@@ -249,7 +249,7 @@ struct DLQReplay: AsyncParsableCommand {
     var topic = "aurora.webhooks"
 
     @Option(help: "The replay ledger (a compacted topic).")
-    var ledgerTopic = "aurora.webhooks.dlq.replays"
+    var ledgerTopic = ReplayLedger.defaultTopic
 
     @Flag(help: "Print what would be replayed; change nothing.")
     var dryRun = false

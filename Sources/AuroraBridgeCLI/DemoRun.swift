@@ -27,11 +27,11 @@ struct DemoRun {
         // A few API faults, so retry tiers are used.
         var faults = HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/faults")
         faults.method = .POST
-        faults.body = .bytes(ByteBuffer(string: #"{"serverErrorRate":0.03,"rateLimitRate":0.01}"#))
+        faults.body = .bytes(ByteBuffer(string: #"{"serverErrorRate":0.02,"rateLimitRate":0.01}"#))
         _ = try await HTTPClient.shared.execute(faults, timeout: .seconds(5))
 
         let webhooks = Self.webhooks(tenants, count: count)
-        print("\ndemo: sending \(count) webhooks (duplicates, statuses out of order, 3 % Aurora/Coperniq 5xx, 1 % 429)")
+        print("\ndemo: sending \(count) webhooks (duplicates, statuses out of order, 2 % Aurora/Coperniq 5xx, 1 % 429)")
         let accepted = LockedList<String>(), rejected = LockedList<String>()
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<16 {
@@ -89,15 +89,15 @@ struct DemoRun {
         let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
         let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         let unsettled = ids.subtracting(outcomes.keys).subtracting(deadLetters.keys)
-        let count = { (outcome: String) in outcomes.values.filter { $0 == outcome }.count }
+        let tally = { (outcome: String) in outcomes.values.filter { $0 == outcome }.count }
 
         print("\nsummary")
         print("  webhooks sent               \(count)")
         print("  accepted (200, on Kafka)    \(ids.count)")
         print("  rejected                    \(rejected.values.count)\(rejected.values.isEmpty ? "" : "  \(Set(rejected.values).sorted().prefix(3))")")
-        print("  created a project           \(count("created"))")
-        print("  updated the project         \(count("updated"))   (duplicates and repeats: never a second project)")
-        print("  skipped (not signed)        \(count("skipped"))")
+        print("  created a project           \(tally("created"))")
+        print("  updated the project         \(tally("updated"))   (duplicates and repeats: never a second project)")
+        print("  skipped (not signed)        \(tally("skipped"))")
         print("  dead letters                \(deadLetters.count)\(deadLetters.isEmpty ? "" : "  \(Dictionary(deadLetters.values.map { ($0, 1) }, uniquingKeysWith: +))")")
         print("  not accounted for           \(unsettled.count)")
         print("  Coperniq projects           \(coperniqProjects), duplicates by Aurora id: \(duplicates)")

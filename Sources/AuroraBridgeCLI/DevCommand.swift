@@ -8,6 +8,7 @@ import NIOCore
 import Operations
 import Sandbox
 import Synchronization
+import UnixSignals
 import Worker
 
 /// `aurora-bridge dev`: the whole system on this machine, as child processes.
@@ -129,8 +130,12 @@ struct DevCommand: AsyncParsableCommand {
         print("stopped")
     }
 
-    static let topics = ["aurora.webhooks", "aurora.webhooks.retry.1", "aurora.webhooks.retry.2", "aurora.webhooks.retry.3",
-                         "aurora.webhooks.dlq", "aurora.webhooks.dlq.replays", "coperniq.projects"]
+    /// The topics of DESIGN.md, named as the code names them.
+    static var topics: [String] {
+        let topics = WorkerTopics()
+        return [topics.webhooks] + topics.retryTiers(RetryPolicy().tierDelays.count)
+            + [topics.deadLetter, ReplayLedger.defaultTopic, topics.outcomes]
+    }
 
     private func printSummary(bootstrap: String, directory: URL, embedded: Bool) {
         print("AuroraBridge is running (Ctrl-C stops it):")
@@ -266,18 +271,16 @@ final class Supervisor: Sendable {
 }
 
 /// Calls `action` on SIGINT or SIGTERM.
-final class SignalWatcher: Sendable {
-    private let sources: [any DispatchSourceSignal]
+struct SignalWatcher {
+    private let task: Task<Void, Never>
 
     init(_ action: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { signo in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-            source.setEventHandler { DispatchQueue.global().async { action() } }
-            source.resume()
-            return source
+        task = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                DispatchQueue.global().async { action() }
+            }
         }
     }
 
-    func cancel() { for source in sources { source.cancel() } }
+    func cancel() { task.cancel() }
 }

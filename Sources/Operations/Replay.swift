@@ -15,6 +15,9 @@ public enum ReplayHeader {
 /// What was replayed already: a compacted topic keyed by the dead letter's `<partition>/<offset>`
 /// (value: `{replayID, at, eventID}`), so the same dead letter is not replayed twice by accident.
 public struct ReplayLedger: Sendable {
+    /// The ledger topic's default name.
+    public static let defaultTopic = "aurora.webhooks.dlq.replays"
+
     public struct Entry: Sendable, Codable, Equatable {
         public var replayID: String
         public var at: String

@@ -77,11 +77,11 @@ struct EventRunner: Sendable {
         switch label {
         case "retry":
             logger.warning("event failed; retrying later", metadata: [
-                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(outcome.failure?.message ?? "-")",
+                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(RecordFactory.singleLine(outcome.failure?.message ?? "-"))",
                 "to": "\(record.topic)"])
         case "dead_letter":
             logger.error("event dead-lettered", metadata: [
-                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(outcome.failure?.message ?? "-")"])
+                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(RecordFactory.singleLine(outcome.failure?.message ?? "-"))"])
         default:
             logger.info("event \(label)", metadata: ["outcome": "\(outcome)"])
         }

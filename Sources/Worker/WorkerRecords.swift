@@ -57,6 +57,11 @@ struct RecordFactory: Sendable {
     /// Attempts kept in `error-history`.
     static let maxHistory = 10
 
+    /// Error text on one line (an HTML error page becomes one line of text).
+    static func singleLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     /// A retry tier or dead-letter record: the original key and value, the trace continued, and
     /// the failure headers. `attempts` counts the failed attempts including this one.
     func failureRecord(for message: KafkaMessage, failure: ProcessingFailure, attempts: Int, destination: String,
@@ -65,7 +70,7 @@ struct RecordFactory: Sendable {
         let sourceTopic = old.text(WorkerHeader.sourceTopic) ?? message.topic
         let sourcePartition = old.text(WorkerHeader.sourcePartition) ?? String(message.partition)
         let sourceOffset = old.text(WorkerHeader.sourceOffset) ?? String(message.offset)
-        let errorMessage = String(failure.message.prefix(Self.maxMessageLength))
+        let errorMessage = String(Self.singleLine(failure.message).prefix(Self.maxMessageLength))
         var history = (old.text(WorkerHeader.errorHistory)?.data(using: .utf8))
             .flatMap { try? JSONDecoder().decode([FailedAttempt].self, from: $0) } ?? []
         history.append(FailedAttempt(attempt: attempts, at: Timestamp.text(now), topic: message.topic,
