@@ -44,9 +44,7 @@ struct TenantCheckCommand: AsyncParsableCommand {
         logging.bootstrap()
         let registry = try file.load()
         let slugs = tenant.map { [$0] } ?? registry.slugs
-        for slug in slugs where registry[slug] == nil {
-            throw CLIError("no tenant '\(slug)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
-        }
+        for slug in slugs { _ = try registry.require(slug) }
         if agreement != nil && slugs.count != 1 { throw ValidationError("--agreement belongs to one tenant: name the tenant too") }
         let recent = agreement == nil ? await recentAgreements() : [:]
         var failures = 0
@@ -121,9 +119,7 @@ struct TenantSubscribe: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let registry = try file.load()
-        guard let configuration = registry[tenant] else {
-            throw CLIError("no tenant '\(tenant)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
-        }
+        let configuration = try registry.require(tenant)
         guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
             throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
         }

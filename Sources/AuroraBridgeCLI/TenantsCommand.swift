@@ -32,6 +32,16 @@ struct TenantsFileOption: ParsableArguments {
     }
 }
 
+extension TenantsRegistry {
+    /// The tenant, or an error that lists the known slugs.
+    func require(_ slug: String) throws -> TenantConfiguration {
+        guard let tenant = self[slug] else {
+            throw CLIError("no tenant '\(slug)' in the tenants file; known: \(slugs.joined(separator: ", "))")
+        }
+        return tenant
+    }
+}
+
 struct ValidateTenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
@@ -119,9 +129,7 @@ struct TenantURL: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try file.load()
-        guard registry[tenant] != nil else {
-            throw ValidationError("no tenant '\(tenant)' in the tenants file; known: \(registry.slugs.joined(separator: ", "))")
-        }
+        _ = try registry.require(tenant)
         guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
             throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
         }

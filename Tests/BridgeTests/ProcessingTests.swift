@@ -18,15 +18,7 @@ struct SandboxHarness {
 
     static func start(_ configure: (inout SandboxConfiguration) -> Void = { _ in },
                       clientTimeout: Duration = .seconds(5), maxWait: Duration = .seconds(5)) async throws -> SandboxHarness {
-        var configuration = SandboxConfiguration()
-        configuration.auroraRequestsPerMinute = nil
-        configuration.coperniqRequestsPerSecond = nil
-        configuration.coperniqRequestsPerDay = nil
-        configure(&configuration)
-        var logger = Logger(label: "sandbox")
-        logger.logLevel = .critical
-        let sandbox = Sandbox(configuration: configuration, logger: logger)
-        try await sandbox.start()
+        let sandbox = try await startQuietSandbox(configure)
         let registry = try SandboxTenants(sandbox).registry
         let limiters = RateLimiters(maxWait: maxWait)
         var processorLogger = Logger(label: "processor")

@@ -18,16 +18,10 @@ struct OperatorHarness {
     let tenantsFile: String
 
     static func start(tenants count: Int = 3, projects: Int = 6) async throws -> OperatorHarness {
-        var configuration = SandboxConfiguration()
-        configuration.tenants = count
-        configuration.projectsPerTenant = projects
-        configuration.auroraRequestsPerMinute = nil
-        configuration.coperniqRequestsPerSecond = nil
-        configuration.coperniqRequestsPerDay = nil
-        var logger = Logger(label: "sandbox")
-        logger.logLevel = .critical
-        let sandbox = Sandbox(configuration: configuration, logger: logger)
-        try await sandbox.start()
+        let sandbox = try await startQuietSandbox { configuration in
+            configuration.tenants = count
+            configuration.projectsPerTenant = projects
+        }
         let tenants = try SandboxTenants(sandbox)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ops-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import Logging
 import Sandbox
 
 /// A tenants registry for a sandbox's seeded tenants, keys passed through an environment map.
@@ -43,4 +44,18 @@ public struct SandboxTenants: Sendable {
         self.yaml = yaml
         self.environment = environment
     }
+}
+
+/// A started sandbox with the services' rate limits off (tests set their own) and quiet logs.
+public func startQuietSandbox(_ configure: (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Sandbox {
+    var configuration = SandboxConfiguration()
+    configuration.auroraRequestsPerMinute = nil
+    configuration.coperniqRequestsPerSecond = nil
+    configuration.coperniqRequestsPerDay = nil
+    configure(&configuration)
+    var logger = Logger(label: "sandbox")
+    logger.logLevel = .critical
+    let sandbox = Sandbox(configuration: configuration, logger: logger)
+    try await sandbox.start()
+    return sandbox
 }

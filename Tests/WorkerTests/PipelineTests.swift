@@ -16,17 +16,11 @@ struct PipelineHarness {
 
     static func start(tenants: Int, projects: Int, tiers: Int = 2, configure: (inout SandboxConfiguration) -> Void = { _ in },
                       auroraPerMinute: [Int: Int] = [:]) async throws -> PipelineHarness {
-        var configuration = SandboxConfiguration()
-        configuration.tenants = tenants
-        configuration.projectsPerTenant = projects
-        configuration.auroraRequestsPerMinute = nil
-        configuration.coperniqRequestsPerSecond = nil
-        configuration.coperniqRequestsPerDay = nil
-        configure(&configuration)
-        var logger = Logger(label: "sandbox")
-        logger.logLevel = .critical
-        let sandbox = Sandbox(configuration: configuration, logger: logger)
-        try await sandbox.start()
+        let sandbox = try await startQuietSandbox { configuration in
+            configuration.tenants = tenants
+            configuration.projectsPerTenant = projects
+            configure(&configuration)
+        }
         let limits = Dictionary(uniqueKeysWithValues: auroraPerMinute.map { (sandbox.tenants[$0.key].slug, $0.value) })
         return PipelineHarness(sandbox: sandbox, registry: try SandboxTenants(sandbox, auroraPerMinute: limits).registry,
                                cluster: try WorkerCluster(partitions: 12, tiers: tiers), finished: Recorder())

@@ -71,7 +71,7 @@ struct WorkerProcessTests {
         first.signal(SIGKILL)
         _ = try await first.waitForExit()
         let restarted = try startWorker()
-        _ = try await metricsPort(restarted)
+        let restartedMetrics = try await metricsPort(restarted)
 
         let wanted = Set(events.map(\.id))
         try await eventually(.seconds(120), "every event settled") { try await settled().isSuperset(of: wanted) }
@@ -89,11 +89,20 @@ struct WorkerProcessTests {
             #expect(ids == Set(tenant.projects.filter { $0.agreementStatus == "signed" }.map(\.projectID)), "\(tenant.slug)")
         }
 
-        // Metrics of a worker that did work.
-        let metrics = try await RawHTTP.send(port: secondMetrics, target: "/metrics").body
-        for name in ["worker_events_total{", "outcome=\"created\"", "worker_event_latency_seconds_bucket", "worker_api_call_duration_seconds_bucket",
-                     "operation=\"GET agreement\"", "worker_events_running", "worker_consumer_lag{"] {
-            #expect(metrics.contains(name), "metrics lack \(name)")
+        // Metrics of the workers that did the work (lag comes with librdkafka's next statistics).
+        let names = ["worker_events_total{", "outcome=\"created\"", "worker_event_latency_seconds_bucket",
+                     "worker_api_call_duration_seconds_bucket", "operation=\"GET agreement\"", "worker_events_running",
+                     "worker_consumer_lag{"]
+        let scraped = LockedBox("")
+        let ports = [secondMetrics, restartedMetrics]
+        try? await eventually(.seconds(15), "every metric exported") {
+            var text = ""
+            for port in ports { text += (try? await RawHTTP.send(port: port, target: "/metrics").body) ?? "" }
+            scraped.withLock { $0 = text }
+            return names.allSatisfy { text.contains($0) }
+        }
+        for name in names {
+            #expect(scraped.withLock { $0 }.contains(name), "metrics lack \(name)")
         }
         let ready = try await RawHTTP.send(port: secondMetrics, target: "/readyz")
         #expect(ready.status == 200, "\(ready.body)")
