@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Debian's librdkafka (`librdkafka-dev`): rdkafka.h and rdkafka_mock.h.
@@ -151,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "Gateway",
                 "Bridge",
                 "Kafka",
@@ -190,6 +192,7 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "Bridge",
                 "AuroraAPI",
                 "CoperniqAPI",

@@ -35,6 +35,11 @@ public struct AuroraClient: Sendable {
     }
 
     private func unwrap<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
+        try Self.decode(type, body, wrapper: wrapper, operation: operation)
+    }
+
+    /// Decodes an answer's object under `wrapper`; any failure is an ``APIError`` of class `aurora.decoding`.
+    static func decode<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
         do {
             let decoder = JSONDecoder()
             decoder.userInfo[Wrapped<T>.key] = wrapper

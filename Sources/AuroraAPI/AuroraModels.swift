@@ -228,7 +228,7 @@ public struct AuroraDesignSummary: Sendable, Decodable {
         let energy = c.object(EnergyProduction.self, "energy_production")
         self.init(designID: c.text("design_id", "id"), systemSizeSTCWatts: c.number("system_size_stc"),
                   systemSizePTCWatts: c.number("system_size_ptc"), systemSizeACWatts: c.number("system_size_ac"),
-                  moduleCount: modules.map { Int($0) }, annualProductionKWh: energy?.annual,
+                  moduleCount: modules.flatMap { $0.isFinite && abs($0) < 1e9 ? Int($0) : nil }, annualProductionKWh: energy?.annual,
                   annualOffsetPercent: energy?.annualOffset)
     }
 }

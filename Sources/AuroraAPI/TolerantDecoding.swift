@@ -18,7 +18,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
             let key = AnyKey(name)
             if let value = try? decodeIfPresent(String.self, forKey: key) { return value }
             if let value = try? decodeIfPresent(Double.self, forKey: key) {
-                return value.rounded() == value ? String(Int64(value)) : String(value)
+                return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
             }
         }
         return nil

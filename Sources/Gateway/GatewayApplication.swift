@@ -21,6 +21,7 @@ extension WebhookGateway {
     /// - Parameter ready: whether Kafka is reachable (the registry is loaded by construction).
     public func makeRouter(ready: @escaping @Sendable () async -> Bool) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
         let webhook = "/webhooks/aurora/:tenant"
         for method in [HTTPRequest.Method.get, .post] {
             router.on(RouterPath(webhook), method: method) { request, context -> Response in
@@ -92,4 +93,24 @@ extension WebhookGateway {
         "{" + fields.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(fields[$0]!) }.joined(separator: ",") + "}"
     }
 
+}
+
+/// Every error answer is `{error, detail}` JSON, including the ones Hummingbird makes itself (an
+/// unknown path, a method no route takes, a body it could not read).
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let status = Int(error.status.code)
+            let code = switch status {
+            case 404: "not_found"
+            case 405: "method_not_allowed"
+            case 413: "body_too_large"
+            default: status < 500 ? "bad_request" : "internal_error"
+            }
+            let detail = status == 404 ? "no such endpoint; webhooks go to /webhooks/aurora/{tenant}" : (error.body ?? error.status.reasonPhrase)
+            return WebhookGateway.json(GatewayAnswer(status: status, body: ["error": code, "detail": detail]))
+        }
+    }
 }
