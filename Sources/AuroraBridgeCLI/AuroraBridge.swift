@@ -7,7 +7,7 @@ struct AuroraBridge: AsyncParsableCommand {
         commandName: "aurora-bridge",
         abstract: "Turns Aurora Solar 'agreement signed' webhooks into Coperniq projects, through Kafka.",
         subcommands: [DevCommand.self, GatewayCommand.self, WorkerCommand.self, KafkaCommand.self, SandboxCommand.self, TenantsCommand.self,
-                      DLQCommand.self, BenchCommand.self]
+                      DLQCommand.self, ChaosCommand.self, BenchCommand.self]
     )
 
     /// ArgumentParser's main, except that a ``CLIError`` prints its message and exits with its code.

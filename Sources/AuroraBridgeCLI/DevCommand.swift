@@ -201,17 +201,32 @@ final class Supervisor: Sendable {
     private let directory: URL
     private let children = Mutex<[Child]>([])
     private let stopping = Atomic<Bool>(false)
+    /// Processes ended on purpose (``kill(_:_:restart:)``): not restarted, not a reason to stop.
+    private let expectedExits = Mutex<Set<ObjectIdentifier>>([])
 
     init(directory: URL) { self.directory = directory }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
-    func start(_ name: String, _ arguments: [String], restart: Bool = false) throws {
-        let process = try launch(name, arguments)
+    func start(_ name: String, _ arguments: [String], restart: Bool = false, input: Pipe? = nil) throws {
+        let process = try launch(name, arguments, input: input)
         children.withLock { $0.append(Child(name: name, arguments: arguments, process: process, restart: restart)) }
     }
 
-    private func launch(_ name: String, _ arguments: [String]) throws -> Process {
+    /// Sends `signal` to the child `name` and, when `restart`, waits for it to end and starts it again.
+    func kill(_ name: String, _ signal: Int32, restart: Bool) async throws {
+        guard let child = children.withLock({ $0.first { $0.name == name } }) else { return }
+        _ = expectedExits.withLock { $0.insert(ObjectIdentifier(child.process)) }
+        Foundation.kill(child.process.processIdentifier, signal)
+        while child.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        guard restart else { return }
+        let replacement = try launch(name, child.arguments)
+        children.withLock { children in
+            if let index = children.firstIndex(where: { $0.name == name }) { children[index].process = replacement }
+        }
+    }
+
+    private func launch(_ name: String, _ arguments: [String], input: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/proc/self/exe")
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
@@ -224,14 +239,14 @@ final class Supervisor: Sendable {
         handle?.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
         process.terminationHandler = { [weak self] finished in self?.ended(name, finished) }
         try process.run()
         return process
     }
 
     private func ended(_ name: String, _ process: Process) {
-        guard !isStopping else { return }
+        guard !isStopping, !expectedExits.withLock({ $0.contains(ObjectIdentifier(process)) }) else { return }
         let child: Child? = children.withLock { children in children.first { $0.name == name && $0.process === process } }
         guard let child, child.restart else {
             if child != nil {
@@ -256,7 +271,7 @@ final class Supervisor: Sendable {
             process.terminate()
             let deadline = Date().addingTimeInterval(45)
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         }
     }
 
