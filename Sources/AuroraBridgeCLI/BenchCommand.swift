@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators for ops/bench (not timed tests).",
-        subcommands: [KafkaBench.self, HTTPCeilingBench.self, WorkerBench.self]
+        subcommands: [KafkaBench.self, HTTPCeilingBench.self, WorkerBench.self, EndToEndBench.self]
     )
 }
 
