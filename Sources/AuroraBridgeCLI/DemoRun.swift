@@ -31,25 +31,31 @@ struct DemoRun {
         _ = try await HTTPClient.shared.execute(faults, timeout: .seconds(5))
 
         let webhooks = Self.webhooks(tenants, count: count)
-        print("\ndemo: sending \(count) webhooks (duplicates, statuses out of order, 2 % Aurora/Coperniq 5xx, 1 % 429)")
+        print("\ndemo: sending \(count) webhooks (duplicates, statuses out of order, 2 % Aurora/Coperniq 5xx, 1 % 429), retried as Aurora retries")
         let accepted = LockedList<String>(), rejected = LockedList<String>()
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<16 {
                 group.addTask {
                     for index in stride(from: lane, to: webhooks.count, by: 16) {
                         let (tenant, query) = webhooks[index]
-                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/webhooks/aurora/\(tenant)?\(query)")
-                        request.headers.add(name: "X-Aurora-Webhook-Token", value: SandboxRegistry.token(tenant, in: registry) ?? "")
-                        do {
-                            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
-                            let body = try await response.body.collect(upTo: 64 * 1024)
-                            let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
-                            if response.status.code == 200, let id = object?["eventId"] as? String { accepted.append(id) } else {
-                                rejected.append("\(response.status.code)")
+                        // As Aurora does: a 429, a 503 or no answer is tried again (here after a moment).
+                        var eventID: String?, refusal = "no answer"
+                        for _ in 0..<40 {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/webhooks/aurora/\(tenant)?\(query)")
+                            request.headers.add(name: "X-Aurora-Webhook-Token", value: SandboxRegistry.token(tenant, in: registry) ?? "")
+                            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)) {
+                                let body = try? await response.body.collect(upTo: 64 * 1024)
+                                let object = body.flatMap { try? JSONSerialization.jsonObject(with: Data(buffer: $0)) as? [String: Any] }
+                                if response.status.code == 200, let id = object?["eventId"] as? String {
+                                    eventID = id
+                                    break
+                                }
+                                refusal = "\(response.status.code)"
+                                if ![429, 503].contains(response.status.code) { break }
                             }
-                        } catch {
-                            rejected.append("\(error)")
+                            try? await Task.sleep(for: .milliseconds(250))
                         }
+                        if let eventID { accepted.append(eventID) } else { rejected.append(refusal) }
                     }
                 }
             }
@@ -94,7 +100,7 @@ struct DemoRun {
         print("\nsummary")
         print("  webhooks sent               \(count)")
         print("  accepted (200, on Kafka)    \(ids.count)")
-        print("  rejected                    \(rejected.values.count)\(rejected.values.isEmpty ? "" : "  \(Set(rejected.values).sorted().prefix(3))")")
+        print("  refused (after retries)     \(rejected.values.count)\(rejected.values.isEmpty ? "" : "  \(Set(rejected.values).sorted().prefix(3))")")
         print("  created a project           \(tally("created"))")
         print("  updated the project         \(tally("updated"))   (duplicates and repeats: never a second project)")
         print("  skipped (not signed)        \(tally("skipped"))")

@@ -241,17 +241,29 @@ struct CoperniqTests {
     func rateLimit() async throws {
         try await withSandbox({ $0.coperniqRequestsPerSecond = 3; $0.coperniqRequestsPerDay = nil }) { sandbox in
             let tenant = sandbox.tenants[0]
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<6 { group.addTask { try await sandbox.coperniq(tenant, .GET, "workflows").status } }
-                var statuses: [Int] = []
-                for try await status in group { statuses.append(status) }
-                return statuses.sorted()
+            // A burst of 6 and one more right after it, all within one 1-second window. On a loaded
+            // machine a window may pass in between; then the burst is tried again in a fresh one.
+            var checked = false
+            for _ in 0..<5 where !checked {
+                let started = ContinuousClock.now
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<6 { group.addTask { try await sandbox.coperniq(tenant, .GET, "workflows").status } }
+                    var statuses: [Int] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses.sorted()
+                }
+                let limited = try await sandbox.coperniq(tenant, .GET, "workflows")
+                guard ContinuousClock.now - started < .milliseconds(900) else {
+                    try await Task.sleep(for: .milliseconds(1100))
+                    continue
+                }
+                #expect(statuses == [200, 200, 200, 429, 429, 429])
+                #expect(limited.json["code"] == "RATE_LIMIT_EXCEEDED")
+                #expect(limited.headers.first(name: "X-RateLimit-Limit") == "3")
+                #expect(limited.headers.first(name: "X-RateLimit-Remaining") == "0")
+                checked = true
             }
-            #expect(statuses == [200, 200, 200, 429, 429, 429])
-            let limited = try await sandbox.coperniq(tenant, .GET, "workflows")
-            #expect(limited.json["code"] == "RATE_LIMIT_EXCEEDED")
-            #expect(limited.headers.first(name: "X-RateLimit-Limit") == "3")
-            #expect(limited.headers.first(name: "X-RateLimit-Remaining") == "0")
+            #expect(checked, "no burst fitted in one window")
             #expect(try await sandbox.coperniq(sandbox.tenants[1], .GET, "workflows").status == 200)
             try await Task.sleep(for: .milliseconds(1100))
             #expect(try await sandbox.coperniq(tenant, .GET, "workflows").status == 200)
