@@ -53,7 +53,7 @@ struct ChaosCommand: AsyncParsableCommand {
         try supervisor.start("kafka", ["kafka", "--brokers", "3", "--partitions", "6", "--replication", "3", "--control",
                                        "--bootstrap-file", bootstrapFile, "--topics", DevCommand.topics.joined(separator: ","),
                                        "--log-level", "warning"], input: control)
-        let bootstrap = try await Self.firstLine(bootstrapFile)
+        let bootstrap = try await firstLine(of: bootstrapFile, what: "the embedded Kafka cluster")
         let registry = directory.appendingPathComponent("registry")
         try? FileManager.default.removeItem(at: registry)
         try supervisor.start("sandbox", ["sandbox", "--port", String(sandboxPort), "--tenants", "6", "--projects", "20",
@@ -63,7 +63,7 @@ struct ChaosCommand: AsyncParsableCommand {
                                          "--registry-out", registry.path,
                                          "--tenants-out", directory.appendingPathComponent("sandbox-tenants.json").path])
         let tenantsFile = registry.appendingPathComponent("tenants.yaml").path
-        _ = try await Self.firstLine(tenantsFile)
+        _ = try await firstLine(of: tenantsFile, what: "the sandbox")
         let tenants = try JSONDecoder().decode([SandboxTenant].self,
                                                from: Data(contentsOf: directory.appendingPathComponent("sandbox-tenants.json")))
         let broken = tenants[tenants.count - 1]
@@ -79,8 +79,8 @@ struct ChaosCommand: AsyncParsableCommand {
                                                          "--kafka-property", "session.timeout.ms=6000",
                                                          "--kafka-property", "heartbeat.interval.ms=500", "--log-level", "info"])
         }
-        for port in [gatewayPort, basePort + 2, basePort + 3] {
-            try await waitReady("http://127.0.0.1:\(port)/readyz")
+        guard await allReady([gatewayPort, basePort + 2, basePort + 3].map { "http://127.0.0.1:\($0)/readyz" }) else {
+            throw CLIError("the system did not become ready within 90 s; logs in \(directory.path)")
         }
 
         // Load, with the faults scheduled by progress.
@@ -229,24 +229,5 @@ struct ChaosCommand: AsyncParsableCommand {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         _ = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-    }
-
-    private func waitReady(_ url: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status.code == 200 { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw CLIError("\(url) did not become ready within 90 s")
-    }
-
-    static func firstLine(_ path: String) async throws -> String {
-        for _ in 0..<300 {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let line = text.split(separator: "\n").first, !line.isEmpty {
-                return String(line)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CLIError("\(path) was not written within 30 s")
     }
 }

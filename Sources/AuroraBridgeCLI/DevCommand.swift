@@ -84,7 +84,7 @@ struct DevCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: bootstrapFile)
             try supervisor.start("kafka", ["kafka", "--brokers", "3", "--partitions", "12", "--bootstrap-file", bootstrapFile,
                                            "--topics", Self.topics.joined(separator: ","), "--log-level", "warning"])
-            bootstrap = try await waitForFile(bootstrapFile, what: "the embedded Kafka cluster")
+            bootstrap = try await firstLine(of: bootstrapFile, what: "the embedded Kafka cluster (see kafka.log)")
             let registry = directory.appendingPathComponent("registry")
             try? FileManager.default.removeItem(at: registry)
             try supervisor.start("sandbox", ["sandbox", "--port", String(sandboxPort), "--tenants", String(tenants), "--projects", "20",
@@ -92,7 +92,7 @@ struct DevCommand: AsyncParsableCommand {
                                              "--registry-out", registry.path,
                                              "--tenants-out", directory.appendingPathComponent("sandbox-tenants.json").path])
             tenantsFile = registry.appendingPathComponent("tenants.yaml").path
-            _ = try await waitForFile(tenantsFile, what: "the sandbox")
+            _ = try await firstLine(of: tenantsFile, what: "the sandbox (is port \(sandboxPort) free? see sandbox.log)")
         }
         try supervisor.start("gateway", ["gateway", "--brokers", bootstrap, "--tenants", tenantsFile, "--host", "127.0.0.1",
                                          "--port", String(port), "--log-level", "info"], restart: true)
@@ -102,7 +102,7 @@ struct DevCommand: AsyncParsableCommand {
                                                          "--retry-delays", brokers == nil ? "2s,5s,10s" : "30s,5m,30m",
                                                          "--kafka-property", "session.timeout.ms=10000", "--log-level", "info"], restart: true)
         }
-        let ready = await waitUntilReady(["http://127.0.0.1:\(port)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
+        let ready = await allReady(["http://127.0.0.1:\(port)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
                                           "http://127.0.0.1:\(metricsPort + 1)/readyz"])
         guard ready, !supervisor.isStopping else {
             supervisor.stopAll()
@@ -165,28 +165,6 @@ struct DevCommand: AsyncParsableCommand {
         return nil
     }
 
-    private func waitForFile(_ path: String, what: String) async throws -> String {
-        for _ in 0..<300 {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let line = text.split(separator: "\n").first, !line.isEmpty {
-                return String(line)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CLIError("\(what) did not start within 30 s (is port \(sandboxPort) free? see the logs)")
-    }
-
-    private func waitUntilReady(_ urls: [String]) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(90)
-        for url in urls {
-            while true {
-                if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
-                   response.status.code == 200 { break }
-                if ContinuousClock.now > deadline { return false }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
-        }
-        return true
-    }
 }
 
 /// Runs `aurora-bridge` children, restarts those that die (unless stopping), stops them in reverse order.
@@ -298,4 +276,30 @@ struct SignalWatcher {
     }
 
     func cancel() { task.cancel() }
+}
+
+/// The first line of a file a child process writes once it is up (a bootstrap string, a registry).
+func firstLine(of path: String, what: String, limit: Duration = .seconds(30)) async throws -> String {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), let line = text.split(separator: "\n").first, !line.isEmpty {
+            return String(line)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw CLIError("\(what) did not start within \(limit)")
+}
+
+/// Whether every URL answers 200 (readiness probes) within 90 s.
+func allReady(_ urls: [String]) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(90)
+    for url in urls {
+        while true {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+               response.status.code == 200 { break }
+            if ContinuousClock.now > deadline { return false }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+    return true
 }
