@@ -97,12 +97,14 @@ public final class WorkerPool: Service, Sendable {
         } onCancel: {
             self.stopSignal.fire()
         }
+        // The intake stops before the consumer closes: it must not pause or rewind a closed consumer.
+        intake.cancel()
+        await intake.value
         storer.cancel()
         await storer.value
         storeFinishedOffsets()
         gate.cancelAll()
         await consumer.close()  // revokes (storing and committing what finished) and leaves the group
-        await intake.value
         await producer.shutdown()
         logger.info("worker stopped")
     }
@@ -111,6 +113,7 @@ public final class WorkerPool: Service, Sendable {
     private func intake() async {
         for await message in consumer.messages {
             await dispatcher.waitForRoom()
+            if Task.isCancelled { return }
             guard await gate.admit(message) else { continue }
             let key = message.keyText ?? "\(message.topic)[\(message.partition)]"
             dispatcher.submit(message, key: key)
