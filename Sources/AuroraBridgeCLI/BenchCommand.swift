@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Foundation
 import Kafka
 import Hummingbird
@@ -133,13 +134,6 @@ struct KafkaBench: AsyncParsableCommand {
             if count >= messages { break }
         }
         await consumer.close()
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 

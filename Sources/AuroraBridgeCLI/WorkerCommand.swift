@@ -169,9 +169,8 @@ struct WorkerOpsServer {
     }
 
     static func json(_ status: Int, _ fields: [String: String]) -> Response {
-        let body = "{" + fields.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(fields[$0]!) }.joined(separator: ",") + "}"
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: JSONText.object(fields))))
     }
 }
 

@@ -138,7 +138,8 @@ public final class RateLimiters: Sendable {
 }
 
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, fractional.
+    public var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

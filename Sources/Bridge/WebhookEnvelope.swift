@@ -99,6 +99,11 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
 
 /// JSON text for strings, for the few places that write JSON by hand on a hot path.
 public enum JSONText {
+    /// A flat JSON object of strings, keys sorted (small answers; no Foundation round trip).
+    public static func object(_ fields: [String: String]) -> String {
+        "{" + fields.keys.sorted().map { string($0) + ":" + string(fields[$0]!) }.joined(separator: ",") + "}"
+    }
+
     /// A quoted, escaped JSON string.
     public static func string(_ text: String) -> String {
         // Most values (ids, slugs, statuses) need no escaping.

@@ -82,15 +82,10 @@ extension WebhookGateway {
     }
 
     static func json(_ answer: GatewayAnswer) -> Response {
-        let data = jsonObject(answer.body)
+        let data = JSONText.object(answer.body)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter = answer.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: data)))
-    }
-
-    /// A flat JSON object of strings, keys sorted (the answers are tiny; no Foundation round trip).
-    static func jsonObject(_ fields: [String: String]) -> String {
-        "{" + fields.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(fields[$0]!) }.joined(separator: ",") + "}"
     }
 
 }

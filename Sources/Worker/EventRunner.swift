@@ -107,10 +107,3 @@ struct EventRunner: Sendable {
         return false
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
