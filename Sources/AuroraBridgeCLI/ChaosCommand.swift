@@ -131,16 +131,9 @@ struct ChaosCommand: AsyncParsableCommand {
         var outcomes: [String: [OutcomeRecord]] = [:], deadLetters: [String: [DeadLetter]] = [:]
         let deadline = ContinuousClock.now + .seconds(180)
         repeat {
-            outcomes = [:]
-            deadLetters = [:]
-            for record in (try? await KafkaTopicReader.readAll("coperniq.projects", configuration: kafka, logger: logger)) ?? [] {
-                if let value = try? OutcomeRecord.decode(record.value) { outcomes[value.eventID, default: []].append(value) }
-            }
-            for record in (try? await KafkaTopicReader.readAll("aurora.webhooks.dlq", configuration: kafka, logger: logger)) ?? [] {
-                let letter = DeadLetter(record)
-                deadLetters[letter.eventID, default: []].append(letter)
-            }
-            if Set(ids.keys).isSubset(of: Set(outcomes.keys).union(deadLetters.keys)) { break }
+            let ledger = await EventLedger.read(configuration: kafka, logger: logger)
+            (outcomes, deadLetters) = (ledger.outcomes, ledger.deadLetters)
+            if ledger.settled(Set(ids.keys)).count == ids.count { break }
             try await Task.sleep(for: .seconds(1))
         } while ContinuousClock.now < deadline
 

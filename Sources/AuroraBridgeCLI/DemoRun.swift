@@ -69,15 +69,9 @@ struct DemoRun {
         var outcomes: [String: String] = [:], deadLetters: [String: String] = [:]
         var lastLine = ""
         while true {
-            outcomes = [:]
-            for record in (try? await KafkaTopicReader.readAll("coperniq.projects", configuration: configuration, logger: logger)) ?? [] {
-                if let value = try? OutcomeRecord.decode(record.value), ids.contains(value.eventID) { outcomes[value.eventID] = value.outcome }
-            }
-            deadLetters = [:]
-            for record in (try? await KafkaTopicReader.readAll("aurora.webhooks.dlq", configuration: configuration, logger: logger)) ?? [] {
-                let letter = DeadLetter(record)
-                if ids.contains(letter.eventID) { deadLetters[letter.eventID] = letter.errorClass }
-            }
+            let ledger = await EventLedger.read(configuration: configuration, logger: logger)
+            outcomes = ledger.outcomes.filter { ids.contains($0.key) }.compactMapValues { $0.last?.outcome }
+            deadLetters = ledger.deadLetters.filter { ids.contains($0.key) }.compactMapValues { $0.first?.errorClass }
             let settled = Set(outcomes.keys).union(deadLetters.keys).count
             let created = outcomes.values.filter { $0 == "created" }.count
             let line = "received \(count)  published \(ids.count)  projects created \(created)  settled \(settled)  "
