@@ -62,9 +62,9 @@ public struct ReplayLedger: Sendable {
     public static func ensureTopic(_ topic: String, configuration: KafkaConfiguration, logger: Logger) async {
         let existing = (try? await KafkaTopicSetup.listTopics(configuration: configuration, logger: logger)) ?? [:]
         guard existing[topic] == nil else { return }
-        let replication = Int32(min(3, max(1, existing.isEmpty ? 1 : 3)))
         do {
-            try await KafkaTopicSetup.create([KafkaTopicSpec(name: topic, partitions: 1, replicationFactor: replication,
+            // Replication -1: the cluster's default.replication.factor (Kafka 2.4+), right for any cluster size.
+            try await KafkaTopicSetup.create([KafkaTopicSpec(name: topic, partitions: 1, replicationFactor: -1,
                                                              configs: ["cleanup.policy": "compact"])],
                                              configuration: configuration, logger: logger)
         } catch {
