@@ -1,6 +1,7 @@
 #include "kafka_shim.h"
 
 rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
+                                       rd_kafka_topic_t *rkt,
                                        const char *topic,
                                        int32_t partition,
                                        const void *key, size_t key_len,
@@ -8,26 +9,38 @@ rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
                                        int copy_value,
                                        rd_kafka_headers_t *headers,
                                        void *opaque) {
-    const int flags = copy_value ? RD_KAFKA_MSG_F_COPY : 0;
-    if (headers != NULL) {
-        return rd_kafka_producev(rk,
-                                 RD_KAFKA_V_TOPIC(topic),
-                                 RD_KAFKA_V_PARTITION(partition),
-                                 RD_KAFKA_V_MSGFLAGS(flags),
-                                 RD_KAFKA_V_KEY(key, key_len),
-                                 RD_KAFKA_V_VALUE((void *)value, value_len),
-                                 RD_KAFKA_V_HEADERS(headers),
-                                 RD_KAFKA_V_OPAQUE(opaque),
-                                 RD_KAFKA_V_END);
+    rd_kafka_vu_t fields[7];
+    size_t count = 0;
+    if (rkt != NULL) {
+        fields[count].vtype = RD_KAFKA_VTYPE_RKT;
+        fields[count++].u.rkt = rkt;
+    } else {
+        fields[count].vtype = RD_KAFKA_VTYPE_TOPIC;
+        fields[count++].u.cstr = topic;
     }
-    return rd_kafka_producev(rk,
-                             RD_KAFKA_V_TOPIC(topic),
-                             RD_KAFKA_V_PARTITION(partition),
-                             RD_KAFKA_V_MSGFLAGS(flags),
-                             RD_KAFKA_V_KEY(key, key_len),
-                             RD_KAFKA_V_VALUE((void *)value, value_len),
-                             RD_KAFKA_V_OPAQUE(opaque),
-                             RD_KAFKA_V_END);
+    fields[count].vtype = RD_KAFKA_VTYPE_PARTITION;
+    fields[count++].u.i32 = partition;
+    fields[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    fields[count++].u.i = copy_value ? RD_KAFKA_MSG_F_COPY : 0;
+    fields[count].vtype = RD_KAFKA_VTYPE_KEY;
+    fields[count].u.mem.ptr = (void *)key;
+    fields[count++].u.mem.size = key_len;
+    fields[count].vtype = RD_KAFKA_VTYPE_VALUE;
+    fields[count].u.mem.ptr = (void *)value;
+    fields[count++].u.mem.size = value_len;
+    fields[count].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    fields[count++].u.ptr = opaque;
+    if (headers != NULL) {
+        fields[count].vtype = RD_KAFKA_VTYPE_HEADERS;
+        fields[count++].u.headers = headers;
+    }
+    rd_kafka_error_t *error = rd_kafka_produceva(rk, fields, count);
+    if (error == NULL) {
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+    return code;
 }
 
 int32_t kafka_shim_partition_unassigned(void) { return RD_KAFKA_PARTITION_UA; }

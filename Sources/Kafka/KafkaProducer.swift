@@ -39,13 +39,13 @@ public final class KafkaProducer: Service, Sendable {
         let client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: context) { conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
                 guard let message, let opaque = message.pointee._private else { return }
-                let record = Unmanaged<PendingRecord>.fromOpaque(opaque).takeRetainedValue()
+                let item = OutboxItem.delivered(opaque)
                 let err = message.pointee.err
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    record.complete(.success(KafkaDeliveryReport(
-                        topic: record.topic, partition: message.pointee.partition, offset: message.pointee.offset)))
+                    item.complete(.success(KafkaDeliveryReport(
+                        topic: item.topic, partition: message.pointee.partition, offset: message.pointee.offset)))
                 } else {
-                    record.complete(.failure(KafkaError(err, context: "delivery to \(record.topic) failed")))
+                    item.complete(.failure(KafkaError(err, context: "delivery to \(item.topic) failed")))
                 }
             }
         }
@@ -77,8 +77,8 @@ public final class KafkaProducer: Service, Sendable {
             throw KafkaError(code: .destroyed, message: "the producer is shut down")
         }
         return try await withUnsafeThrowingContinuation { continuation in
-            outbox.submit(PendingRecord(topic: topic, key: key, value: value, headers: headers,
-                                        completion: .single(continuation)))
+            outbox.submit(.single(PendingRecord(topic: topic, key: key, value: value, headers: headers,
+                                                continuation: continuation)))
         }
     }
 
@@ -92,9 +92,9 @@ public final class KafkaProducer: Service, Sendable {
         }
         return try await withUnsafeThrowingContinuation { continuation in
             let record = PendingRecord(topic: topic, key: key, value: value, headers: headers,
-                                       completion: .single(continuation), deadline: .now + timeout)
+                                       continuation: continuation, deadline: .now + timeout)
             deadlines.watch(record)
-            outbox.submit(record)
+            outbox.submit(.single(record))
         }
     }
 
@@ -108,11 +108,9 @@ public final class KafkaProducer: Service, Sendable {
             return Array(repeating: .failure(KafkaError(code: .destroyed, message: "the producer is shut down")), count: records.count)
         }
         return await withUnsafeContinuation { continuation in
-            let batch = BatchCompletion(count: records.count, continuation: continuation)
-            for (index, record) in records.enumerated() {
-                outbox.submit(PendingRecord(topic: record.topic, key: record.key, value: record.value,
-                                            headers: record.headers, completion: .batch(batch, index)))
-            }
+            // No object per record: the batch keeps the records and their results together.
+            let batch = PendingBatch.start(records, continuation: continuation)
+            for index in records.indices { outbox.submit(.batch(batch, index)) }
         }
     }
 
@@ -161,6 +159,7 @@ public final class KafkaProducer: Service, Sendable {
             rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             poller.stopAndJoin()
             rd_kafka_flush(client.handle, 1000)  // serves the purge delivery reports
+            outbox.destroyTopicHandles()
             client.destroy()
         }
     }
@@ -181,6 +180,7 @@ public final class KafkaProducer: Service, Sendable {
         } else {
             poller.stopAndJoin()
         }
+        outbox.destroyTopicHandles()
         client.destroy()
     }
 }
@@ -198,183 +198,4 @@ public struct KafkaRecord: Sendable {
         self.value = value
         self.headers = headers
     }
-}
-
-/// A record on its way to librdkafka, carrying what its delivery report completes.
-final class PendingRecord: @unchecked Sendable {
-    enum Completion {
-        case single(UnsafeContinuation<KafkaDeliveryReport, any Error>)
-        case batch(BatchCompletion, Int)
-    }
-
-    let topic: String
-    let key: [UInt8]?
-    let value: [UInt8]
-    let headers: [KafkaHeader]
-    let deadline: ContinuousClock.Instant?
-    private let completion: Completion
-    private let completed = Atomic<Bool>(false)
-
-    init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], completion: Completion,
-         deadline: ContinuousClock.Instant? = nil) {
-        self.topic = topic
-        self.key = key
-        self.value = value
-        self.headers = headers
-        self.completion = completion
-        self.deadline = deadline
-    }
-
-    var isCompleted: Bool { completed.load(ordering: .acquiring) }
-
-    /// The first call completes the record (its delivery report, a failure, or its deadline);
-    /// later calls do nothing.
-    func complete(_ result: Result<KafkaDeliveryReport, KafkaError>) {
-        guard !completed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        switch completion {
-        case .single(let continuation): continuation.resume(with: result.mapError { $0 as any Error })
-        case .batch(let batch, let index): batch.complete(index, result)
-        }
-    }
-}
-
-/// Collects the results of a batch; resumes its caller when the last one arrives.
-final class BatchCompletion: @unchecked Sendable {
-    // Each slot is written once, by whichever thread serves that record's delivery report; the
-    // acquiring-releasing countdown orders all writes before the final read.
-    private let results: UnsafeMutableBufferPointer<Result<KafkaDeliveryReport, KafkaError>>
-    private let remaining: Atomic<Int>
-    private let continuation: UnsafeContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>
-
-    init(count: Int, continuation: UnsafeContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
-        results = .allocate(capacity: count)
-        remaining = Atomic(count)
-        self.continuation = continuation
-    }
-
-    func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
-        (results.baseAddress! + index).initialize(to: result)
-        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-            continuation.resume(returning: Array(results))
-        }
-    }
-
-    deinit {
-        _ = results.deinitialize()
-        results.deallocate()
-    }
-}
-
-/// Sends with a deadline, checked by the poll thread (no timer task per send).
-final class DeadlineWatch: Sendable {
-    private let records = Mutex<[PendingRecord]>([])
-    private let count = Atomic<Int>(0)
-
-    var isWatching: Bool { count.load(ordering: .relaxed) > 0 }
-
-    func watch(_ record: PendingRecord) {
-        records.withLock { records in
-            records.append(record)
-            count.store(records.count, ordering: .relaxed)
-        }
-    }
-
-    /// Drops completed records and fails those whose deadline passed.
-    func expire() {
-        guard isWatching else { return }
-        let now = ContinuousClock.now
-        let expired: [PendingRecord] = records.withLock { records in
-            var expired: [PendingRecord] = []
-            records.removeAll { record in
-                if record.isCompleted { return true }
-                if let deadline = record.deadline, deadline <= now { expired.append(record); return true }
-                return false
-            }
-            count.store(records.count, ordering: .relaxed)
-            return expired
-        }
-        for record in expired {
-            record.complete(.failure(KafkaError(code: .timedOut, message: "no delivery report before the send's deadline; the record may still be written")))
-        }
-    }
-}
-
-/// Hands records to librdkafka in submission order; records that find its queue full wait here
-/// (FIFO, so per-key order holds) until the poll thread has served delivery reports.
-final class Outbox: Sendable {
-    private let client: NativeClient
-    private let waiting = Mutex<[PendingRecord]>([])
-    private let waitingCounter = Atomic<Int>(0)
-
-    init(client: NativeClient) { self.client = client }
-
-    var hasWaiting: Bool { waitingCounter.load(ordering: .acquiring) > 0 }
-    var waitingCount: Int { waitingCounter.load(ordering: .acquiring) }
-
-    func submit(_ record: PendingRecord) {
-        // Fast path without our lock: nothing waits, so producing now cannot overtake anything.
-        if !hasWaiting, enqueue(record) { return }
-        waiting.withLock { queue in
-            // Behind records already waiting, never ahead of them.
-            if queue.isEmpty, enqueue(record) { return }
-            queue.append(record)
-            waitingCounter.store(queue.count, ordering: .releasing)
-        }
-    }
-
-    /// Moves waiting records into librdkafka until its queue is full again.
-    func drain() {
-        guard hasWaiting else { return }
-        waiting.withLock { queue in
-            var moved = 0
-            while moved < queue.count, enqueue(queue[moved]) { moved += 1 }
-            queue.removeFirst(moved)
-            waitingCounter.store(queue.count, ordering: .releasing)
-        }
-    }
-
-    func failWaiting(_ error: KafkaError) {
-        let records = waiting.withLock { queue in
-            defer { queue.removeAll(); waitingCounter.store(0, ordering: .releasing) }
-            return queue
-        }
-        for record in records { record.complete(.failure(error)) }
-    }
-
-    /// Produces one record. Returns false when the queue is full (the record is not consumed);
-    /// any other failure completes the record with the error.
-    private func enqueue(_ record: PendingRecord) -> Bool {
-        var headers: OpaquePointer? = nil
-        if !record.headers.isEmpty {
-            headers = rd_kafka_headers_new(record.headers.count)
-            for header in record.headers {
-                if let value = header.value {
-                    _ = value.withUnsafeBytes { rd_kafka_header_add(headers, header.key, -1, $0.baseAddress, $0.count) }
-                } else {
-                    _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
-                }
-            }
-        }
-        // The record (and so its value's storage, which is immutable) lives until the delivery
-        // report releases it, so librdkafka can send the value without copying it.
-        let opaque = Unmanaged.passRetained(record)
-        let err = record.value.withUnsafeBytes { value in
-            withOptionalBytes(record.key) { key in
-                kafka_shim_produce(client.handle, record.topic, kafka_shim_partition_unassigned(),
-                                   key.baseAddress, key.count, value.baseAddress, value.count,
-                                   0, headers, opaque.toOpaque())
-            }
-        }
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return true }
-        opaque.release()
-        if let headers { rd_kafka_headers_destroy(headers) }
-        if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { return false }
-        record.complete(.failure(KafkaError(err, context: "could not produce to \(record.topic)")))
-        return true
-    }
-}
-
-private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-    return bytes.withUnsafeBytes(body)
 }

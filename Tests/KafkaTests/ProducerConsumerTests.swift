@@ -75,6 +75,44 @@ struct ProducerConsumerTests {
         await producer.shutdown()
     }
 
+    @Test("batched sends through a full local queue: every record delivered once, in key order, results in send order")
+    func batchedSendsWaitForRoom() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        let topic = uniqueTopic()
+        try cluster.createTopic(topic, partitions: 2)
+        // 20 records fit in librdkafka's queue; batches of 300 from 8 tasks must wait for room.
+        let producer = try makeProducer(cluster, ["queue.buffering.max.messages": "20"])
+        let batches = try await withThrowingTaskGroup(of: (Int, [KafkaDeliveryReport]).self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    let records = (0..<300).map { index in
+                        KafkaRecord(topic: topic, key: Array("lane-\(lane)".utf8), value: Array("\(lane)/\(index)".utf8),
+                                    headers: index % 2 == 0 ? [KafkaHeader("n", "\(index)")] : [])
+                    }
+                    return (lane, try await producer.send(records).map { try $0.get() })
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(batches.count == 8)
+        for (_, reports) in batches {
+            #expect(reports.count == 300)
+            // One key, one partition: offsets grow in the order the batch listed the records.
+            #expect(Set(reports.map(\.partition)).count == 1)
+            #expect(zip(reports, reports.dropFirst()).allSatisfy { $0.offset < $1.offset })
+        }
+        let consumer = try makeConsumer(cluster, group: "batch-reader", topics: [topic])
+        let received = try await collect(consumer, count: 2_400)
+        #expect(Set(received.map(\.valueText)).count == 2_400)
+        for lane in 0..<8 {
+            let values = received.filter { $0.valueText.hasPrefix("\(lane)/") }.map(\.valueText)
+            #expect(values == (0..<300).map { "\(lane)/\($0)" })
+        }
+        #expect(received.first { $0.valueText.hasSuffix("/4") }?.headers.first?.value == Array("4".utf8))
+        await consumer.close()
+        await producer.shutdown()
+    }
+
     @Test("stored and committed offsets survive a restart; uncommitted records are redelivered")
     func committedOffsetsSurviveRestart() async throws {
         let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)

@@ -5,13 +5,17 @@
 #include <stdint.h>
 #include <librdkafka/rdkafka.h>
 
-/// Produces one message through librdkafka's variadic `rd_kafka_producev`, which Swift cannot call.
+/// Produces one message through `rd_kafka_produceva` (the fields built here, in C), so Swift needs no
+/// variadic call and the error object is destroyed before returning its code.
 ///
 /// The key is always copied. The payload is copied when `copy_value` is non-zero; otherwise the
 /// caller keeps it alive and unchanged until the delivery report. On success librdkafka owns `headers`
 /// (which may be NULL); on failure the caller still owns them and must destroy them.
 /// `opaque` is handed back in the delivery report as `rkmessage->_private`.
+/// `rkt` is the topic's handle from `rd_kafka_topic_new` (no lookup by name under librdkafka's
+/// client lock); when it is NULL the topic is named by `topic`.
 rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
+                                       rd_kafka_topic_t *rkt,
                                        const char *topic,
                                        int32_t partition,
                                        const void *key, size_t key_len,
