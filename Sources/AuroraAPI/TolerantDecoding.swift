@@ -74,11 +74,13 @@ extension KeyedDecodingContainer where Key == AnyKey {
         return nil
     }
 
+    /// The number in text such as "104%", " 3.05 " or "$40,260.00": `%`, `$` and `,` are
+    /// dropped and surrounding whitespace trimmed; what is left must be a number.
     static func parseNumber(_ text: String) -> Double? {
-        let cleaned = text.trimmingCharacters(in: .whitespaces)
-            .replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "$", with: "")
-            .replacingOccurrences(of: ",", with: "").trimmingCharacters(in: .whitespaces)
-        return Double(cleaned)
+        if let plain = Double(text) { return plain }
+        var cleaned = text.unicodeScalars
+        cleaned.removeAll { $0 == "%" || $0 == "$" || $0 == "," }
+        return Double(String(cleaned).trimmedWhitespace)
     }
 }
 

@@ -58,7 +58,7 @@ struct WorkerBench: AsyncParsableCommand {
         }
     }
 
-    struct Run: AsyncParsableCommand {
+    struct Run: AsyncParsableCommand, ChoosesTaskExecutor {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Process webhooks until the outcome topic holds --events records; print the figures.")
 
         enum Mode: String, ExpressibleByArgument, CaseIterable {
@@ -74,6 +74,7 @@ struct WorkerBench: AsyncParsableCommand {
         @Option(help: "pool or sequential.") var mode: Mode = .pool
         @Option(help: "Events in flight (pool).") var concurrency = 256
         @Option(help: "Consumer group.") var group = "bench-workers"
+        @OptionGroup var executor: TaskExecutorOption
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {

@@ -11,7 +11,7 @@ import ServiceLifecycle
 import Worker
 
 /// `aurora-bridge worker`: a member of the worker pool (scale by running more of them).
-struct WorkerCommand: AsyncParsableCommand {
+struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Turn webhook events from Kafka into Coperniq projects: key-ordered, concurrent, with retry tiers and a dead-letter topic.",
@@ -39,6 +39,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var tenants: TenantsFileOption
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var executor: TaskExecutorOption
 
     @Option(help: "Consumer group shared by all workers.")
     var group = "aurora-bridge-worker"
