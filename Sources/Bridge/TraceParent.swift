@@ -20,11 +20,5 @@ public struct TraceParent: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "00-\(traceID)-\(spanID)-01" }
 
-    private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var raw: [UInt8] = []
-        raw.reserveCapacity(bytes + 8)
-        while raw.count < bytes { withUnsafeBytes(of: generator.next() as UInt64) { raw += $0 } }
-        return hexString(Array(raw.prefix(bytes)))
-    }
+    private static func randomHex(bytes: Int) -> String { RandomID.hex(bytes: bytes) }
 }

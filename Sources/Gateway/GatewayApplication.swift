@@ -23,6 +23,9 @@ extension WebhookGateway {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         let webhook = "/webhooks/aurora/:tenant"
+        // The headers the gateway reads, parsed once instead of on every request.
+        let fieldNames = Dictionary(["Authorization", "Content-Type", "User-Agent", "traceparent", configuration.tokenHeader]
+            .compactMap { name in HTTPField.Name(name).map { (name, $0) } }, uniquingKeysWith: { first, _ in first })
         for method in [HTTPRequest.Method.get, .post] {
             router.on(RouterPath(webhook), method: method) { request, context -> Response in
                 let slug = context.parameters.get("tenant") ?? ""
@@ -30,7 +33,7 @@ extension WebhookGateway {
                 let urlLength = request.uri.description.utf8.count
                 let answer = await self.handleWebhook(
                     method: request.method.rawValue, tenant: slug, rawQuery: rawQuery, urlLength: urlLength,
-                    header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } },
+                    header: { name in (fieldNames[name] ?? HTTPField.Name(name)).flatMap { request.headers[$0] } },
                     remoteAddress: context.remoteAddress.flatMap(\.ipAddress),
                     body: { limit in
                         do {

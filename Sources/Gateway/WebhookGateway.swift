@@ -115,7 +115,7 @@ public final class WebhookGateway: Sendable {
         let text = method == "POST" ? try WebhookRequest.validateBody(try await body(limits.maxBodyBytes), contentType: header("Content-Type")) : nil
 
         let event = parameters.removeValue(forKey: "event") ?? "agreement_status_changed"
-        let envelope = WebhookEnvelope(id: UUID().uuidString.lowercased(), tenant: slug, event: event, params: parameters,
+        let envelope = WebhookEnvelope(id: RandomID.uuid(), tenant: slug, event: event, params: parameters,
                                        receivedAt: Date(), source: .init(remoteAddress: remoteAddress, userAgent: header("User-Agent")),
                                        body: text)
         let trace = TraceParent.continuing(header("traceparent"))

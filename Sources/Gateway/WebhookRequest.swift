@@ -37,8 +37,15 @@ public struct WebhookLimits: Sendable {
 public enum WebhookRequest {
     /// The query parameter that may carry the tenant's token (when the header cannot be configured).
     public static let tokenParameter = "token"
-    /// Identifiers Aurora fills in: UUIDs in practice; anything else that fits this is accepted.
-    static let identifierCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:".utf8)
+    /// Identifiers Aurora fills in: UUIDs in practice; anything else made of letters, digits and
+    /// `-_.:` is accepted.
+    static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"): true
+        default: false
+        }
+    }
 
     /// Parses a raw (still percent-encoded) query string: `+` is a space, every name at most once.
     public static func parseQuery(_ raw: String, limits: WebhookLimits = .init()) throws(WebhookRejection) -> [String: String] {
@@ -77,15 +84,15 @@ public enum WebhookRequest {
         }
         for name in ["project_id", "agreement_id", "design_id", "financing_id"] {
             guard let value = parameters[name], !value.isEmpty else { continue }
-            guard value.utf8.count <= 128, value.utf8.allSatisfy(identifierCharacters.contains) else {
+            guard value.utf8.count <= 128, value.utf8.allSatisfy(isIdentifierByte) else {
                 throw WebhookRejection(400, "invalid_parameter", "'\(name)' must be an Aurora id (letters, digits, '-', '_', '.', ':'; at most 128)")
             }
         }
         let status = parameters["status"]!
-        guard status.utf8.count <= 64, status.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
+        guard status.utf8.count <= 64, status.unicodeScalars.allSatisfy({ ![.control, .format].contains($0.properties.generalCategory) }) else {
             throw WebhookRejection(400, "invalid_parameter", "'status' must be printable text of at most 64 bytes")
         }
-        if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(identifierCharacters.contains) {
+        if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(isIdentifierByte) {
             throw WebhookRejection(400, "invalid_parameter", "'event' must be an event name such as agreement_status_changed")
         }
     }
@@ -106,6 +113,8 @@ public enum WebhookRequest {
 
     /// Form-style percent-decoding (`+` is a space); nil for a bad escape or bytes that are not UTF-8.
     static func decode(_ text: Substring) -> String? {
+        // Most names and values (ids, statuses) carry no escape.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -21,3 +21,23 @@ struct EnvelopeTests {
         #expect(bare.kafkaKey == "t/-")
     }
 }
+
+@Suite("Random ids")
+struct RandomIDTests {
+    @Test("event ids are version-4 UUIDs in lowercase, all different; hex ids have the asked length")
+    func shapes() throws {
+        let ids = (0..<2_000).map { _ in RandomID.uuid() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(200) {
+            let parsed = try #require(UUID(uuidString: id))
+            #expect(parsed.uuidString.lowercased() == id)
+            let characters = Array(id)
+            #expect(characters.count == 36 && characters[14] == "4" && "89ab".contains(characters[19]))
+        }
+        for bytes in [1, 8, 16, 20] {
+            let hex = RandomID.hex(bytes: bytes)
+            #expect(hex.count == bytes * 2 && hex.allSatisfy { "0123456789abcdef".contains($0) })
+        }
+        #expect(Set((0..<500).map { _ in RandomID.hex(bytes: 8) }).count == 500)
+    }
+}
