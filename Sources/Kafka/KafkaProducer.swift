@@ -55,7 +55,13 @@ public final class KafkaProducer: Service, Sendable {
         self.outbox = outbox
         self.deadlines = deadlines
         self.logger = logger
-        self.poller = LoopThread(name: "kafka-producer-poll") {
+        // Yielding the main queue ends a poll in progress (or the next one), so stopping need not
+        // wait out its timeout (rd_kafka_yield only works from the polling thread itself).
+        self.poller = LoopThread(name: "kafka-producer-poll", wake: {
+            guard let queue = rd_kafka_queue_get_main(client.handle) else { return }
+            rd_kafka_queue_yield(queue)
+            rd_kafka_queue_destroy(queue)
+        }) {
             // Serves delivery reports, moves records that waited for queue room into librdkafka,
             // and ends the waits of sends whose deadline passed.
             rd_kafka_poll(client.handle, outbox.hasWaiting || deadlines.isWatching ? 5 : 100)

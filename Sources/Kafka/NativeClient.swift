@@ -130,9 +130,13 @@ final class LoopThread: Sendable {
     }
 
     private let control = Control()
+    private let wake: @Sendable () -> Void
 
     /// Starts `body` on a new thread; `body` is called repeatedly until ``stopAndJoin()``.
-    init(name: String, body: @escaping @Sendable () -> Void) {
+    /// - Parameter wake: ends a wait `body` may be blocked in (e.g. `rd_kafka_yield`), so
+    ///   stopping does not wait out a poll timeout.
+    init(name: String, wake: @escaping @Sendable () -> Void = {}, body: @escaping @Sendable () -> Void) {
+        self.wake = wake
         let thread = Thread { [control] in
             while !control.stopRequested.load(ordering: .acquiring) { body() }
             control.finished.signal()
@@ -144,6 +148,7 @@ final class LoopThread: Sendable {
     /// Asks the loop to stop after the current iteration and waits for it. Blocking.
     func stopAndJoin() {
         guard !control.stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wake()
         control.finished.wait()
     }
 }
