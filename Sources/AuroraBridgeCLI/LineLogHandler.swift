@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 
-/// One line per log event on standard error: `2026-11-27T03:10:00.123Z info worker : key=value message`.
+/// One line per log event on standard error, in swift-log's usual layout:
+/// `2026-11-27T03:10:00.123Z info aurora-bridge.worker: key=value [Worker] message`.
 ///
 /// Unlike swift-log's `StreamLogHandler`, setting metadata only stores it; it is formatted when a
 /// line is written. Servers set metadata on every request or event (Hummingbird's request id, the
@@ -28,11 +29,11 @@ struct LineLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
         if let error = event.error { merged["error"] = "\(error)" }
-        var text = "\(Self.timestamp()) \(event.level) \(label) :"
+        var text = "\(Self.timestamp()) \(event.level) \(label):"
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             text += " \(key)=\(value)"
         }
-        text += " \(event.message)\n"
+        text += " [\(event.source)] \(event.message)\n"
         // One write(2) per line, so lines from several threads never interleave.
         text.withUTF8 { bytes in
             var offset = 0
