@@ -201,6 +201,8 @@ let package = Package(
                 "HTTPAPI",
                 "Sandbox",
                 "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

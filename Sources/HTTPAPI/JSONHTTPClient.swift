@@ -202,6 +202,9 @@ extension HTTPClient {
         // No request spans: with the default (no-op) tracer each request still pays for building
         // its span attributes, a measurable share of a worker's CPU.
         configuration.tracing.tracer = nil
+        // API answers are JSON, never redirects; following one would send the tenant's API key to
+        // wherever it points. A 3xx is returned as it is (and classified as a failure).
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 }
