@@ -93,7 +93,8 @@ struct WorkerBench: AsyncParsableCommand {
             configuration.concurrency = mode == .pool ? concurrency : 1
             let cpuBefore = cpuSeconds()
 
-            let finished = try OutcomeCounter(configuration: kafka, topic: configuration.topics.outcomes, target: events)
+            let warmup = events / 10
+            let finished = try OutcomeCounter(configuration: kafka, topic: configuration.topics.outcomes, target: events, warmup: warmup)
             switch mode {
             case .pool:
                 let pool = try WorkerPool(configuration: configuration, kafka: kafka, processor: processor,
@@ -117,6 +118,7 @@ struct WorkerBench: AsyncParsableCommand {
                 "mode": mode.rawValue, "concurrency": configuration.concurrency, "processed": figures.count,
                 "firstStart": figures.firstStart, "lastEnd": figures.lastEnd,
                 "meanLatencySeconds": figures.meanLatency, "cpuSeconds": cpu,
+                "steadyEvents": events - warmup, "steadyCpuSeconds": finished.steadyCPUSeconds ?? -1,
                 "peakResidentBytes": peakResidentBytes() ?? -1,
             ]
             let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -159,21 +161,26 @@ struct Measured: EventProcessing {
 }
 
 /// Counts the records of the outcome topic from the beginning; `wait()` returns at `target`.
+/// Notes this process's CPU time when the count passes `warmup` and when it reaches `target`,
+/// so the steady state can be told from start-up (group join, opening connections).
 final class OutcomeCounter: Sendable {
     private let consumer: KafkaConsumer
     private let reached = OneShot()
     private let reader: Task<Void, Never>
+    private let marks = CPUMarks()
 
-    init(configuration: KafkaConfiguration, topic: String, target: Int) throws {
+    init(configuration: KafkaConfiguration, topic: String, target: Int, warmup: Int) throws {
         let consumer = try KafkaConsumer(configuration: configuration,
                                          subscription: .group(id: "bench-counter-\(UUID().uuidString.prefix(8))", topics: [topic]),
                                          logger: Logger(label: "bench.counter"))
         self.consumer = consumer
-        let reached = self.reached
+        let reached = self.reached, marks = self.marks
         reader = Task {
             var count = 0
             for await _ in consumer.messages {
                 count += 1
+                if count == warmup { marks.note(\.warm) }
+                if count == target { marks.note(\.end) }
                 if count >= target { reached.fire() }
             }
         }
@@ -181,9 +188,28 @@ final class OutcomeCounter: Sendable {
 
     func wait() async { await reached.wait() }
 
+    /// CPU seconds of this process from the `warmup`-th outcome to the `target`-th.
+    var steadyCPUSeconds: Double? { marks.span }
+
     func close() async {
         await consumer.close()
         await reader.value
+    }
+}
+
+/// This process's CPU time at two moments.
+final class CPUMarks: Sendable {
+    struct Marks { var warm: Double?; var end: Double? }
+    private let marks = Mutex(Marks())
+
+    func note(_ mark: WritableKeyPath<Marks, Double?> & Sendable) {
+        let now = cpuSeconds()
+        marks.withLock { $0[keyPath: mark] = now }
+    }
+
+    /// CPU seconds from the first mark to the second, once both are noted.
+    var span: Double? {
+        marks.withLock { marks in marks.warm.flatMap { warm in marks.end.map { $0 - warm } } }
     }
 }
 
