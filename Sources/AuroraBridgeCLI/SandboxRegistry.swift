@@ -38,7 +38,7 @@ enum SandboxRegistry {
         if let value = limits.coperniqRequestsPerDay { yaml += "  coperniqRequestsPerDay: \(value)\n" }
         yaml += "tenants:\n"
         for tenant in tenants {
-            let token = "whk_" + randomHex(bytes: 16)
+            let token = "whk_" + RandomID.hex(bytes: 16)
             _ = try secretFile("\(tenant.slug).webhook-token", token)
             let aurora = try secretFile("\(tenant.slug).aurora-key", tenant.auroraAPIKey)
             let coperniq = try secretFile("\(tenant.slug).coperniq-key", tenant.coperniqAPIKey)
@@ -59,10 +59,5 @@ enum SandboxRegistry {
     static func token(_ slug: String, in directory: URL) -> String? {
         let url = directory.appendingPathComponent("keys/\(slug).webhook-token")
         return (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hexString((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

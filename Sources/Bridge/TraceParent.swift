@@ -7,7 +7,7 @@ public struct TraceParent: Sendable, Equatable, CustomStringConvertible {
 
     /// A new span in the trace of `header` when it is a valid traceparent, else in a new trace.
     public static func continuing(_ header: String?) -> TraceParent {
-        let span = randomHex(bytes: 8)
+        let span = RandomID.hex(bytes: 8)
         if let header {
             let parts = header.split(separator: "-")
             if parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16,
@@ -15,10 +15,8 @@ public struct TraceParent: Sendable, Equatable, CustomStringConvertible {
                 return TraceParent(traceID: parts[1].lowercased(), spanID: span)
             }
         }
-        return TraceParent(traceID: randomHex(bytes: 16), spanID: span)
+        return TraceParent(traceID: RandomID.hex(bytes: 16), spanID: span)
     }
 
     public var description: String { "00-\(traceID)-\(spanID)-01" }
-
-    private static func randomHex(bytes: Int) -> String { RandomID.hex(bytes: bytes) }
 }
