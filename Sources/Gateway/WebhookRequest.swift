@@ -73,6 +73,14 @@ public enum WebhookRequest {
         return parameters
     }
 
+    /// Control and format characters (Unicode Cc and Cf), which a status must not contain.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format: true
+        default: false
+        }
+    }
+
     /// Checks the parameters Aurora's `agreement_status_changed` template fills in.
     /// Unknown statuses are accepted (Aurora adds values); empty `design_id`/`financing_id` mean none.
     public static func validate(_ parameters: [String: String]) throws(WebhookRejection) {
@@ -89,7 +97,7 @@ public enum WebhookRequest {
             }
         }
         let status = parameters["status"]!
-        guard status.utf8.count <= 64, status.unicodeScalars.allSatisfy({ ![.control, .format].contains($0.properties.generalCategory) }) else {
+        guard status.utf8.count <= 64, !status.unicodeScalars.contains(where: isControl) else {
             throw WebhookRejection(400, "invalid_parameter", "'status' must be printable text of at most 64 bytes")
         }
         if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(isIdentifierByte) {

@@ -133,8 +133,8 @@ final class LoopThread: Sendable {
     private let wake: @Sendable () -> Void
 
     /// Starts `body` on a new thread; `body` is called repeatedly until ``stopAndJoin()``.
-    /// - Parameter wake: ends a wait `body` may be blocked in (e.g. `rd_kafka_yield`), so
-    ///   stopping does not wait out a poll timeout.
+    /// - Parameter wake: ends a wait `body` may be blocked in (e.g. yields the queue it polls),
+    ///   so stopping does not wait out a poll timeout.
     init(name: String, wake: @escaping @Sendable () -> Void = {}, body: @escaping @Sendable () -> Void) {
         self.wake = wake
         let thread = Thread { [control] in

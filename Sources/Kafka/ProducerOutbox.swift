@@ -135,10 +135,8 @@ final class PendingBatch: @unchecked Sendable {
     }
 
     func withRecord<R>(_ index: Int, _ body: (String, [UInt8]?, [UInt8], [KafkaHeader]) -> R) -> R {
-        records.withUnsafeBufferPointer { records in
-            let record = records[index]
-            return body(record.topic, record.key, record.value, record.headers)
-        }
+        let record = records[index]
+        return body(record.topic, record.key, record.value, record.headers)
     }
 
     func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
