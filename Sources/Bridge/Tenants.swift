@@ -130,11 +130,24 @@ public struct TenantConfiguration: Sendable, Equatable {
 
     /// Checks a presented webhook token against the stored hash in constant time.
     public func acceptsToken(_ token: String) -> Bool {
-        constantTimeEqual(Array(SHA256.hash(data: Array(token.utf8))), webhookTokenDigest)
+        var token = token
+        let digest = token.withUTF8 { SHA256.hash(data: $0) }
+        // The stored hash is 64 lowercase hex digits (checked on load); compare digit by digit.
+        let stored = webhookTokenSHA256.utf8
+        guard stored.count == 2 * SHA256.byteCount else { return false }
+        var difference: UInt8 = 0
+        var digit = stored.makeIterator()
+        let hexDigits: StaticString = "0123456789abcdef"
+        hexDigits.withUTF8Buffer { hex in
+            digest.withUnsafeBytes { bytes in
+                for byte in bytes {
+                    difference |= hex[Int(byte >> 4)] ^ digit.next()!
+                    difference |= hex[Int(byte & 0x0F)] ^ digit.next()!
+                }
+            }
+        }
+        return difference == 0
     }
-
-    /// The stored hash as bytes.
-    var webhookTokenDigest: [UInt8] { hexBytes(webhookTokenSHA256) }
 }
 
 /// The tenants file could not be used; the message says where and how to fix it.
@@ -307,20 +320,6 @@ public func hexString(_ bytes: [UInt8]) -> String {
         text.append(digits[Int(byte & 0x0f)])
     }
     return String(decoding: text, as: UTF8.self)
-}
-
-/// The bytes of a hex string (pairs that are not hex become 0).
-func hexBytes(_ hex: String) -> [UInt8] {
-    let utf8 = Array(hex.utf8)
-    func nibble(_ c: UInt8) -> UInt8 {
-        switch c {
-        case 48...57: c - 48
-        case 97...102: c - 87
-        case 65...70: c - 55
-        default: 0
-        }
-    }
-    return stride(from: 0, to: utf8.count - 1, by: 2).map { nibble(utf8[$0]) << 4 | nibble(utf8[$0 + 1]) }
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

@@ -77,23 +77,38 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
 
     /// The record value: compact JSON, keys sorted (the same shape ``encoder`` writes), written by
     /// hand because the gateway encodes one per request.
-    public func encoded() throws -> Data {
-        var out = "{"
-        if let body { out += "\"body\":" + JSONText.string(body) + "," }
-        out += "\"event\":" + JSONText.string(event) + ",\"id\":" + JSONText.string(id) + ",\"params\":{"
-        out += params.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(params[$0]!) }.joined(separator: ",")
-        out += "},\"receivedAt\":" + JSONText.string(receivedAt.formatted(Self.timestampStyle)) + ","
-        if let source {
-            var fields: [String] = []
-            if let address = source.remoteAddress { fields.append("\"remoteAddress\":" + JSONText.string(address)) }
-            if let agent = source.userAgent { fields.append("\"userAgent\":" + JSONText.string(agent)) }
-            out += "\"source\":{" + fields.joined(separator: ",") + "},"
+    public func encoded() throws -> Data { Data(recordValue()) }
+
+    /// The record value as bytes (see ``encoded()``).
+    public func recordValue() -> [UInt8] {
+        var out = JSONBytes(capacity: 320 + (body?.utf8.count ?? 0))
+        out.raw("{")
+        if let body { out.raw("\"body\":"); out.string(body); out.raw(",") }
+        out.raw("\"event\":"); out.string(event)
+        out.raw(",\"id\":"); out.string(id)
+        out.raw(",\"params\":{")
+        for (index, name) in params.keys.sorted().enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(name); out.raw(":"); out.string(params[name]!)
         }
-        out += "\"tenant\":" + JSONText.string(tenant) + ",\"v\":\(v)}"
-        return Data(out.utf8)
+        out.raw("},\"receivedAt\":\"")
+        out.timestamp(receivedAt)
+        out.raw("\",")
+        if let source {
+            out.raw("\"source\":{")
+            if let address = source.remoteAddress { out.raw("\"remoteAddress\":"); out.string(address) }
+            if let agent = source.userAgent {
+                if source.remoteAddress != nil { out.raw(",") }
+                out.raw("\"userAgent\":"); out.string(agent)
+            }
+            out.raw("},")
+        }
+        out.raw("\"tenant\":"); out.string(tenant)
+        out.raw(",\"v\":"); out.integer(v)
+        out.raw("}")
+        return out.bytes
     }
 
-    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     public static func decode(_ data: Data) throws -> WebhookEnvelope { try decoder.decode(WebhookEnvelope.self, from: data) }
 }
 
@@ -101,31 +116,105 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
 public enum JSONText {
     /// A flat JSON object of strings, keys sorted (small answers; no Foundation round trip).
     public static func object(_ fields: [String: String]) -> String {
-        "{" + fields.keys.sorted().map { string($0) + ":" + string(fields[$0]!) }.joined(separator: ",") + "}"
+        var out = JSONBytes(capacity: 64)
+        out.raw("{")
+        for (index, name) in (fields.count == 1 ? Array(fields.keys) : fields.keys.sorted()).enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(name); out.raw(":"); out.string(fields[name]!)
+        }
+        out.raw("}")
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// A quoted, escaped JSON string.
     public static func string(_ text: String) -> String {
-        // Most values (ids, slugs, statuses) need no escaping.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
-        }
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        var out = JSONBytes(capacity: text.utf8.count + 2)
+        out.string(text)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+}
+
+/// Compact JSON written straight into bytes.
+public struct JSONBytes: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// Appends JSON syntax as it is.
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends a quoted, escaped string: `"` `\\` and control characters are escaped, the rest is UTF-8 as is.
+    public mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            // Most values (ids, slugs, statuses) need no escaping.
+            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): raw("\\\"")
+                case UInt8(ascii: "\\"): raw("\\\\")
+                case UInt8(ascii: "\n"): raw("\\n")
+                case UInt8(ascii: "\r"): raw("\\r")
+                case UInt8(ascii: "\t"): raw("\\t")
+                case ..<0x20:
+                    raw("\\u00")
+                    bytes.append(Self.hexDigits[Int(byte >> 4)])
+                    bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+                default: bytes.append(byte)
+                }
             }
         }
-        out += "\""
-        return out
+        bytes.append(UInt8(ascii: "\""))
     }
+
+    /// Appends a decimal integer.
+    public mutating func integer(_ value: Int) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Appends `date` as ISO 8601 UTC with milliseconds (`2026-11-27T04:45:03.123Z`), unquoted.
+    public mutating func timestamp(_ date: Date) {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var days = milliseconds / 86_400_000
+        var inDay = milliseconds % 86_400_000
+        if inDay < 0 { inDay += 86_400_000; days -= 1 }
+        // Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        guard (0...9999).contains(year) else {
+            bytes.append(contentsOf: date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).utf8)
+            return
+        }
+        digits(year, 4); bytes.append(UInt8(ascii: "-"))
+        digits(month, 2); bytes.append(UInt8(ascii: "-"))
+        digits(day, 2); bytes.append(UInt8(ascii: "T"))
+        digits(inDay / 3_600_000, 2); bytes.append(UInt8(ascii: ":"))
+        digits(inDay / 60_000 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        digits(inDay / 1000 % 60, 2); bytes.append(UInt8(ascii: "."))
+        digits(inDay % 1000, 3); bytes.append(UInt8(ascii: "Z"))
+    }
+
+    private mutating func digits(_ value: Int64, _ width: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -23,17 +23,17 @@ extension WebhookGateway {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         let webhook = "/webhooks/aurora/:tenant"
-        // The headers the gateway reads, parsed once instead of on every request.
-        let fieldNames = Dictionary(["Authorization", "Content-Type", "User-Agent", "traceparent", configuration.tokenHeader]
-            .compactMap { name in HTTPField.Name(name).map { (name, $0) } }, uniquingKeysWith: { first, _ in first })
+        // The headers the gateway reads, found in one pass over the request's fields.
+        let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", "traceparent", "Content-Type"])
         for method in [HTTPRequest.Method.get, .post] {
             router.on(RouterPath(webhook), method: method) { request, context -> Response in
                 let slug = context.parameters.get("tenant") ?? ""
                 let rawQuery = request.uri.query ?? ""
                 let urlLength = request.uri.description.utf8.count
+                let headers = readHeaders.values(in: request.headers)
                 let answer = await self.handleWebhook(
                     method: request.method.rawValue, tenant: slug, rawQuery: rawQuery, urlLength: urlLength,
-                    header: { name in (fieldNames[name] ?? HTTPField.Name(name)).flatMap { request.headers[$0] } },
+                    header: { name in headers.value(name) ?? HTTPField.Name(name).flatMap { request.headers[$0] } },
                     remoteAddress: context.remoteAddress.flatMap(\.ipAddress),
                     body: { limit in
                         do {
@@ -91,6 +91,40 @@ extension WebhookGateway {
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: data)))
     }
 
+}
+
+/// The names of the request headers the gateway reads, to pick them out in one pass.
+struct RequestHeaderNames: Sendable {
+    private let names: [String]
+    private let canonical: [String]
+
+    init(_ names: [String]) {
+        let valid = names.filter { HTTPField.Name($0) != nil }
+        self.names = valid
+        canonical = valid.map { HTTPField.Name($0)!.canonicalName }
+    }
+
+    /// Their values in `fields`; a repeated field's values joined with ", " as `HTTPFields` does.
+    func values(in fields: HTTPFields) -> Values {
+        var values = [String?](repeating: nil, count: names.count)
+        for field in fields {
+            let name = field.name.canonicalName
+            for index in canonical.indices where canonical[index].utf8.count == name.utf8.count && canonical[index] == name {
+                values[index] = values[index].map { $0 + ", " + field.value } ?? field.value
+            }
+        }
+        return Values(names: names, values: values)
+    }
+
+    struct Values {
+        let names: [String]
+        let values: [String?]
+
+        /// nil when `name` is not one of the names, or when the request does not carry it.
+        func value(_ name: String) -> String?? {
+            names.firstIndex(of: name).map { values[$0] }
+        }
+    }
 }
 
 /// Every error answer is `{error, detail}` JSON, including the ones Hummingbird makes itself (an

@@ -26,7 +26,7 @@ public struct KafkaWebhookPublisher: WebhookPublisher {
     public var queueDepth: Int { producer.outstandingCount }
 
     public func publish(_ envelope: WebhookEnvelope, headers: [KafkaHeader], deadline: Duration) async throws -> KafkaDeliveryReport {
-        let value = Array(try envelope.encoded())
+        let value = envelope.recordValue()
         let producer = self.producer, topic = self.topic, key = envelope.kafkaKey
         // A send that times out is not withdrawn (librdkafka cannot): if it lands later, Aurora's
         // retry makes a duplicate that the workers' idempotent upsert absorbs.

@@ -50,9 +50,28 @@ public enum WebhookRequest {
     /// Parses a raw (still percent-encoded) query string: `+` is a space, every name at most once.
     public static func parseQuery(_ raw: String, limits: WebhookLimits = .init()) throws(WebhookRejection) -> [String: String] {
         var parameters: [String: String] = [:]
-        for piece in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = piece.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
+        parameters.reserveCapacity(8)
+        var rest = raw[...]
+        while !rest.isEmpty {
+            // Scanning bytes: `&` and `=` are ASCII, so the cuts fall between characters.
+            let piece: Substring
+            if let ampersand = rest.utf8.firstIndex(of: UInt8(ascii: "&")) {
+                piece = rest[..<ampersand]
+                rest = rest[rest.utf8.index(after: ampersand)...]
+            } else {
+                piece = rest
+                rest = ""
+            }
+            if piece.isEmpty { continue }
+            let rawName: Substring, rawValue: Substring
+            if let equals = piece.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                rawName = piece[..<equals]
+                rawValue = piece[piece.utf8.index(after: equals)...]
+            } else {
+                rawName = piece
+                rawValue = ""
+            }
+            guard let name = decode(rawName), let value = decode(rawValue) else {
                 throw WebhookRejection(400, "bad_encoding", "a query parameter is not valid percent-encoded UTF-8")
             }
             guard !name.isEmpty else { throw WebhookRejection(400, "bad_parameter", "a query parameter has no name") }
@@ -97,7 +116,8 @@ public enum WebhookRequest {
             }
         }
         let status = parameters["status"]!
-        guard status.utf8.count <= 64, !status.unicodeScalars.contains(where: isControl) else {
+        let printableASCII = status.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        guard status.utf8.count <= 64, printableASCII || !status.unicodeScalars.contains(where: isControl) else {
             throw WebhookRejection(400, "invalid_parameter", "'status' must be printable text of at most 64 bytes")
         }
         if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(isIdentifierByte) {

@@ -20,6 +20,31 @@ struct EnvelopeTests {
         #expect(try WebhookEnvelope.decode(bare.encoded()) == bare)
         #expect(bare.kafkaKey == "t/-")
     }
+
+    @Test("receivedAt is ISO 8601 UTC with milliseconds, as Foundation writes it, leap days and old dates included")
+    func timestamps() throws {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        func written(_ date: Date) -> String {
+            var out = JSONBytes(capacity: 32)
+            out.timestamp(date)
+            return String(decoding: out.bytes, as: UTF8.self)
+        }
+        let fixed: [TimeInterval] = [0, -1, -0.5, 951_782_400, 951_868_799.5, 1_709_164_800.25, 4_102_444_800, -2_208_988_800, 253_402_300_799]
+        for seconds in fixed {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(written(date) == date.formatted(style), "\(seconds)")
+        }
+        // Both truncate the binary value (x.478 may print as x.477), not always the same way: they may differ by that last millisecond.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let seconds = TimeInterval(Int64.random(in: -5_000_000_000_000...250_000_000_000_000, using: &generator)) / 1000
+            let date = Date(timeIntervalSince1970: seconds)
+            let ours = try #require(try? Date(written(date), strategy: style), "\(seconds)")
+            let foundation = try #require(try? Date(date.formatted(style), strategy: style))
+            #expect(abs(ours.timeIntervalSince1970 - seconds) < 0.0015, "\(seconds): \(written(date))")
+            #expect(abs(ours.timeIntervalSince1970 - foundation.timeIntervalSince1970) < 0.0015, "\(seconds)")
+        }
+    }
 }
 
 @Suite("Random ids")
