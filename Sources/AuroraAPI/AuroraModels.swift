@@ -8,7 +8,7 @@ public enum AgreementStatus: Sendable, Hashable, CustomStringConvertible {
     case unknown(String)
 
     public init(_ raw: String) {
-        switch raw.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_") {
+        switch raw.normalizedName {
         case "sent": self = .sent
         case "viewed": self = .viewed
         case "signed": self = .signed
@@ -262,7 +262,7 @@ public enum FinancingOption: Sendable, Hashable, CustomStringConvertible {
     case unknown(String)
 
     public init(_ raw: String) {
-        switch raw.lowercased().replacingOccurrences(of: "-", with: "_") {
+        switch raw.normalizedName {
         case "cash": self = .cash
         case "loans", "loan": self = .loan
         case "lease": self = .lease

@@ -89,12 +89,69 @@ public enum AuroraTimestamp {
     /// Parses "2024-05-01 13:45:00 UTC" and ISO 8601 ("2024-05-01T13:45:00Z", with or without
     /// fractional seconds or an offset).
     public static func parse(_ text: String) -> Date? {
+        if let date = parseUTC(text) { return date }
         let trimmed = text.trimmedWhitespace
         if trimmed.hasSuffix(" UTC") {
             let parts = trimmed.dropLast(4).split(separator: " ")
             if parts.count == 2 { return iso("\(parts[0])T\(parts[1])Z") }
         }
         return iso(trimmed)
+    }
+
+    /// The common UTC shapes, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` and `YYYY-MM-DD HH:MM:SS[.fraction] UTC`,
+    /// read without Foundation's formatters (a worker reads several per event); nil for anything
+    /// else, including impossible dates, so that ``parse(_:)`` can hand it to Foundation.
+    public static func parseUTC(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count >= 20 else { return nil }
+            func number(_ start: Int, _ count: Int) -> Int? {
+                var value = 0
+                for index in start..<(start + count) {
+                    let digit = Int(bytes[index]) - 48
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                  bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
+                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+                  let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+                  (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+            guard (1...monthDays).contains(day) else { return nil }
+            var at = 19
+            var fraction = 0.0
+            if bytes[at] == UInt8(ascii: ".") {
+                at += 1
+                var scale = 0.1
+                let start = at
+                while at < bytes.count, (48...57).contains(bytes[at]) {
+                    fraction += Double(bytes[at] - 48) * scale
+                    scale /= 10
+                    at += 1
+                }
+                guard at > start else { return nil }
+            }
+            let rest = bytes.count - at
+            let utc = bytes[10] == UInt8(ascii: "T")
+                ? rest == 1 && bytes[at] == UInt8(ascii: "Z")
+                : rest == 4 && bytes[at] == UInt8(ascii: " ") && bytes[at + 1] == UInt8(ascii: "U")
+                    && bytes[at + 2] == UInt8(ascii: "T") && bytes[at + 3] == UInt8(ascii: "C")
+            guard utc else { return nil }
+            // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+            let y = month <= 2 ? year - 1 : year
+            let era = (y >= 0 ? y : y - 399) / 400
+            let yearOfEra = y - era * 400
+            let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+            let days = era * 146_097 + dayOfEra - 719_468
+            let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
+            return Date(timeIntervalSince1970: Double(seconds) + fraction)
+        }
     }
 
     private static func iso(_ text: String) -> Date? {
@@ -104,6 +161,15 @@ public enum AuroraTimestamp {
 }
 
 extension String {
+    /// Lowercase with `_` for `-` and without surrounding spaces, for names Aurora spells in
+    /// several ways (`cancel-pending`, `Cancel_Pending`); names already in that form (most) are
+    /// returned as they are, without a trip through Foundation.
+    public var normalizedName: String {
+        let canonical = utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
+        if canonical { return self }
+        return trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+    }
+
     /// Without leading and trailing whitespace and newlines; the string itself when it has none
     /// (most values), without a trip through Foundation.
     var trimmedWhitespace: String {

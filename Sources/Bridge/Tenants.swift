@@ -1,3 +1,4 @@
+import AuroraAPI
 import Crypto
 import Foundation
 import Yams
@@ -301,7 +302,7 @@ struct TenantsFile: Decodable {
 /// Status names as configured: case and hyphen/underscore do not matter.
 enum AgreementStatusName {
     static func normalize(_ status: String) -> String {
-        status.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+        status.normalizedName
     }
 }
 

@@ -1,3 +1,4 @@
+import AuroraAPI
 import Foundation
 
 /// One Aurora webhook as the gateway received it: the value of every `aurora.webhooks` record.
@@ -68,6 +69,7 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
+            if let date = AuroraTimestamp.parseUTC(text) { return date }
             if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
             if let date = try? Date(text, strategy: .iso8601) { return date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "receivedAt '\(text)' is not ISO 8601")
