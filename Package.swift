@@ -85,6 +85,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
+                "AuroraAPI",
                 "Bridge",
                 "Kafka",
                 "HTTPAPI",
@@ -169,6 +170,8 @@ let package = Package(
             dependencies: [
                 "Worker",
                 "Bridge",
+                "CoperniqAPI",
+                "HTTPAPI",
                 "Kafka",
                 "Sandbox",
                 "TestSupport",

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import HTTPAPI
 
 /// Aurora Solar's API for one tenant and one API key: the reads a signed agreement needs.
@@ -41,11 +42,23 @@ public struct AuroraClient: Sendable {
     /// Decodes an answer's object under `wrapper`; any failure is an ``APIError`` of class `aurora.decoding`.
     static func decode<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
         do {
-            let decoder = JSONDecoder()
-            decoder.userInfo[Wrapped<T>.key] = wrapper
-            return try decoder.decode(Wrapped<T>.self, from: body).value
+            return try decoder(for: wrapper).decode(Wrapped<T>.self, from: body).value
         } catch {
             throw APIError.decoding(service: "aurora", operation: operation, underlying: error)
+        }
+    }
+
+    /// One decoder per wrapper name (a handful), made once: making a `JSONDecoder` costs more than
+    /// decoding a small answer.
+    private static let decoders = Mutex<[String: JSONDecoder]>([:])
+
+    private static func decoder(for wrapper: String) -> JSONDecoder {
+        decoders.withLock { cache in
+            if let decoder = cache[wrapper] { return decoder }
+            let decoder = JSONDecoder()
+            decoder.userInfo[wrapperKey] = wrapper
+            cache[wrapper] = decoder
+            return decoder
         }
     }
 
@@ -112,14 +125,16 @@ public struct AuroraClient: Sendable {
 }
 
 
+/// Where ``Wrapped`` finds the name of the key to read.
+private let wrapperKey = CodingUserInfoKey(rawValue: "aurora.wrapper")!
+
 /// Aurora's answers wrap the object in one key (`{"agreement": {…}}`); this decodes the object
 /// under the key given in the decoder's user info, in a single pass over the body.
 private struct Wrapped<T: Decodable>: Decodable {
-    static var key: CodingUserInfoKey { CodingUserInfoKey(rawValue: "aurora.wrapper")! }
     let value: T
 
     init(from decoder: any Decoder) throws {
-        guard let name = decoder.userInfo[Self.key] as? String else {
+        guard let name = decoder.userInfo[wrapperKey] as? String else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no wrapper key given"))
         }
         let container = try decoder.container(keyedBy: AnyKey.self)

@@ -1,5 +1,6 @@
 import AuroraAPI
 import Foundation
+import HTTPAPI
 
 /// One Aurora webhook as the gateway received it: the value of every `aurora.webhooks` record.
 ///
@@ -134,89 +135,4 @@ public enum JSONText {
         out.string(text)
         return String(decoding: out.bytes, as: UTF8.self)
     }
-}
-
-/// Compact JSON written straight into bytes.
-public struct JSONBytes: Sendable {
-    public private(set) var bytes: [UInt8] = []
-
-    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
-
-    /// Appends JSON syntax as it is.
-    public mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    /// Appends a quoted, escaped string: `"` `\\` and control characters are escaped, the rest is UTF-8 as is.
-    public mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            // Most values (ids, slugs, statuses) need no escaping.
-            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case UInt8(ascii: "\n"): raw("\\n")
-                case UInt8(ascii: "\r"): raw("\\r")
-                case UInt8(ascii: "\t"): raw("\\t")
-                case ..<0x20:
-                    raw("\\u00")
-                    bytes.append(Self.hexDigits[Int(byte >> 4)])
-                    bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-                default: bytes.append(byte)
-                }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// Appends a decimal integer.
-    public mutating func integer(_ value: Int) {
-        bytes.append(contentsOf: String(value).utf8)
-    }
-
-    /// Appends `date` as ISO 8601 UTC with milliseconds (`2026-11-27T04:45:03.123Z`), unquoted.
-    public mutating func timestamp(_ date: Date) {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var days = milliseconds / 86_400_000
-        var inDay = milliseconds % 86_400_000
-        if inDay < 0 { inDay += 86_400_000; days -= 1 }
-        // Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        guard (0...9999).contains(year) else {
-            bytes.append(contentsOf: date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).utf8)
-            return
-        }
-        digits(year, 4); bytes.append(UInt8(ascii: "-"))
-        digits(month, 2); bytes.append(UInt8(ascii: "-"))
-        digits(day, 2); bytes.append(UInt8(ascii: "T"))
-        digits(inDay / 3_600_000, 2); bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 60_000 % 60, 2); bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 1000 % 60, 2); bytes.append(UInt8(ascii: "."))
-        digits(inDay % 1000, 3); bytes.append(UInt8(ascii: "Z"))
-    }
-
-    private mutating func digits(_ value: Int64, _ width: Int) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

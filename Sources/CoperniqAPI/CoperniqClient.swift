@@ -35,14 +35,14 @@ public struct CoperniqClient: Sendable {
         if let matchBy { query.append(("match_by", matchBy.rawValue)) }
         if let strategy { query.append(("match_found_strategy", strategy.rawValue)) }
         if allowNewOptions { query.append(("allow_new_options", "true")) }
-        return try await api.request(.post, path: ["projects"], query: query, body: try JSONEncoder().encode(fields),
+        return try await api.request(.post, path: ["projects"], query: query, body: try fields.jsonBody(),
                                      operation: "create project")
     }
 
     /// `PATCH /projects/{id}`: a partial, atomic update.
     public func updateProject(id: Int, _ fields: CoperniqProjectFields, allowNewOptions: Bool = true) async throws -> CoperniqProject {
         try await api.request(.patch, path: ["projects", String(id)], query: allowNewOptions ? [("allow_new_options", "true")] : [],
-                              body: try JSONEncoder().encode(fields), operation: "update project")
+                              body: try fields.jsonBody(), operation: "update project")
     }
 
     public func project(id: Int) async throws -> CoperniqProject {

@@ -122,6 +122,36 @@ public struct CoperniqProjectFields: Sendable, Encodable, Equatable {
         try c.encodeIfPresent(workflowID, forKey: .workflowID)
         if !custom.isEmpty { try c.encode(custom, forKey: .custom) }
     }
+
+    /// The request body: the JSON ``encode(to:)`` describes, written directly (one per event).
+    public func jsonBody() throws -> Data {
+        var out = JSONBytes(capacity: 512)
+        out.raw("{\"title\":"); out.string(title)
+        out.raw(",\"address\":[")
+        for (index, line) in address.enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(line)
+        }
+        out.raw("]")
+        if let description { out.raw(",\"description\":"); out.string(description) }
+        if let trades {
+            out.raw(",\"trades\":[")
+            for (index, trade) in trades.enumerated() {
+                if index > 0 { out.raw(",") }
+                out.string(trade)
+            }
+            out.raw("]")
+        }
+        if let value { out.raw(",\"value\":"); try out.number(value) }
+        if let size { out.raw(",\"size\":"); try out.number(size) }
+        if let status { out.raw(",\"status\":"); out.string(status) }
+        if let primaryEmail { out.raw(",\"primaryEmail\":"); out.string(primaryEmail) }
+        if let primaryPhone { out.raw(",\"primaryPhone\":"); out.string(primaryPhone) }
+        if let workflowID { out.raw(",\"workflowId\":"); out.string(workflowID) }
+        if !custom.isEmpty { out.raw(",\"custom\":"); try out.value(.object(custom)) }
+        out.raw("}")
+        return Data(out.bytes)
+    }
 }
 
 /// A property definition (`GET /properties?record_type=project`).

@@ -1,5 +1,7 @@
+import AuroraAPI
 import Bridge
 import Foundation
+import HTTPAPI
 import Kafka
 
 /// Header names of DESIGN.md's contract: text values, the source named explicitly.
@@ -32,10 +34,14 @@ public enum WorkerHeader {
 /// Timestamps in headers and outcome records: ISO 8601 with milliseconds, UTC.
 enum Timestamp {
     static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-    static func text(_ date: Date) -> String { date.formatted(style) }
+    static func text(_ date: Date) -> String {
+        var out = JSONBytes(capacity: 24)
+        out.timestamp(date)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
     static func parse(_ text: String?) -> Date? {
         guard let text else { return nil }
-        return (try? Date(text, strategy: style)) ?? (try? Date(text, strategy: .iso8601))
+        return AuroraTimestamp.parseUTC(text) ?? (try? Date(text, strategy: style)) ?? (try? Date(text, strategy: .iso8601))
     }
 }
 
@@ -158,10 +164,26 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         self.attempts = attempts
     }
 
+    /// Compact JSON with sorted keys and absent fields left out (what `JSONEncoder` with
+    /// `.sortedKeys` writes), by hand: one per event.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+        var out = JSONBytes(capacity: 384)
+        out.raw("{")
+        if let agreementID { out.raw("\"agreementID\":"); out.string(agreementID); out.raw(",") }
+        out.raw("\"attempts\":"); out.integer(attempts)
+        if let auroraProjectID { out.raw(",\"auroraProjectID\":"); out.string(auroraProjectID) }
+        if let coperniqProjectID { out.raw(",\"coperniqProjectID\":"); out.integer(coperniqProjectID) }
+        out.raw(",\"eventID\":"); out.string(eventID)
+        out.raw(",\"outcome\":"); out.string(outcome)
+        out.raw(",\"processedAt\":"); out.string(processedAt)
+        if let reason { out.raw(",\"reason\":"); out.string(reason) }
+        out.raw(",\"receivedAt\":"); out.string(receivedAt)
+        if let status { out.raw(",\"status\":"); out.string(status) }
+        out.raw(",\"tenant\":"); out.string(tenant)
+        if let title { out.raw(",\"title\":"); out.string(title) }
+        out.raw(",\"v\":"); out.integer(v)
+        out.raw("}")
+        return Data(out.bytes)
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> OutcomeRecord {

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 import Testing
 
 @Suite("Webhook envelope")
