@@ -112,7 +112,54 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
         return out.bytes
     }
 
-    public static func decode(_ data: Data) throws -> WebhookEnvelope { try decoder.decode(WebhookEnvelope.self, from: data) }
+    /// Reads a record value (what ``encoded()`` or ``encoder`` wrote), as strictly as `decoder`
+    /// would: required fields present with their types, optional ones absent, null or typed.
+    public static func decode(_ data: Data) throws -> WebhookEnvelope {
+        try WebhookEnvelope(json: JSONParser.parse(data))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> WebhookEnvelope {
+        try WebhookEnvelope(json: JSONParser.parse(bytes))
+    }
+
+    public init(json: JSONValue) throws {
+        guard let fields = json.objectValue else { throw EnvelopeError("the envelope is not a JSON object") }
+        func required(_ name: String) throws -> String {
+            guard let text = fields[name]?.stringValue else { throw EnvelopeError("'\(name)' is missing or not text") }
+            return text
+        }
+        func optional(_ object: [String: JSONValue], _ name: String) throws -> String? {
+            switch object[name] {
+            case nil, .null?: return nil
+            case .string(let text)?: return text
+            default: throw EnvelopeError("'\(name)' is not text")
+            }
+        }
+        guard let version = fields["v"]?.numberValue, version.rounded() == version, abs(version) < 1e9 else {
+            throw EnvelopeError("'v' is missing or not an integer")
+        }
+        guard let params = fields["params"]?.objectValue else { throw EnvelopeError("'params' is missing or not an object") }
+        var texts: [String: String] = [:]
+        texts.reserveCapacity(params.count)
+        for (name, value) in params {
+            guard let text = value.stringValue else { throw EnvelopeError("parameter '\(name)' is not text") }
+            texts[name] = text
+        }
+        let stamp = try required("receivedAt")
+        guard let receivedAt = AuroraTimestamp.parseUTC(stamp)
+            ?? (try? Date(stamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(stamp, strategy: .iso8601)) else {
+            throw EnvelopeError("receivedAt '\(stamp)' is not ISO 8601")
+        }
+        var source: Source?
+        switch fields["source"] {
+        case nil, .null?: source = nil
+        case .object(let object)?: source = Source(remoteAddress: try optional(object, "remoteAddress"), userAgent: try optional(object, "userAgent"))
+        default: throw EnvelopeError("'source' is not an object")
+        }
+        self.init(v: Int(version), id: try required("id"), tenant: try required("tenant"), event: try required("event"), params: texts,
+                  receivedAt: receivedAt, source: source, body: try optional(fields, "body"))
+    }
 }
 
 /// JSON text for strings, for the few places that write JSON by hand on a hot path.
@@ -135,4 +182,10 @@ public enum JSONText {
         out.string(text)
         return String(decoding: out.bytes, as: UTF8.self)
     }
+}
+
+/// A record value that is not an envelope.
+public struct EnvelopeError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

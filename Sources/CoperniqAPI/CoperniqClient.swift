@@ -22,7 +22,10 @@ public struct CoperniqClient: Sendable {
     public func searchProjects(property: String, equals value: String) async throws -> [CoperniqProject] {
         try await api.request(.get, path: ["projects", "search"],
                               query: [("prop1", property), ("op1", "eq"), ("value1", value), ("include_archived", "true")],
-                              operation: "search projects")
+                              operation: "search projects") { json in
+            guard let items = json.arrayValue else { throw CoperniqShapeError("the search answer is not a JSON array") }
+            return try items.map(CoperniqProject.init(json:))
+        }
     }
 
     /// `POST /projects`. Coperniq returns an existing project instead of creating one when
@@ -36,17 +39,17 @@ public struct CoperniqClient: Sendable {
         if let strategy { query.append(("match_found_strategy", strategy.rawValue)) }
         if allowNewOptions { query.append(("allow_new_options", "true")) }
         return try await api.request(.post, path: ["projects"], query: query, body: try fields.jsonBody(),
-                                     operation: "create project")
+                                     operation: "create project", reading: CoperniqProject.init(json:))
     }
 
     /// `PATCH /projects/{id}`: a partial, atomic update.
     public func updateProject(id: Int, _ fields: CoperniqProjectFields, allowNewOptions: Bool = true) async throws -> CoperniqProject {
         try await api.request(.patch, path: ["projects", String(id)], query: allowNewOptions ? [("allow_new_options", "true")] : [],
-                              body: try fields.jsonBody(), operation: "update project")
+                              body: try fields.jsonBody(), operation: "update project", reading: CoperniqProject.init(json:))
     }
 
     public func project(id: Int) async throws -> CoperniqProject {
-        try await api.request(.get, path: ["projects", String(id)], operation: "get project")
+        try await api.request(.get, path: ["projects", String(id)], operation: "get project", reading: CoperniqProject.init(json:))
     }
 
     /// Property definitions for a record type, to check configured keyNames exist.

@@ -40,36 +40,42 @@ public struct CoperniqProject: Sendable, Decodable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            id: try c.decode(FlexibleInt.self, forKey: .id).value,
-            number: (try? c.decodeIfPresent(FlexibleInt.self, forKey: .number))??.value,
-            title: try? c.decodeIfPresent(String.self, forKey: .title),
-            description: try? c.decodeIfPresent(String.self, forKey: .description),
-            address: (try? c.decodeIfPresent([String].self, forKey: .address)) ?? (try? c.decodeIfPresent(String.self, forKey: .address)).flatMap { $0.map { [$0] } } ?? [],
-            primaryEmail: try? c.decodeIfPresent(String.self, forKey: .primaryEmail),
-            primaryPhone: try? c.decodeIfPresent(String.self, forKey: .primaryPhone),
-            custom: (try? c.decodeIfPresent([String: JSONValue].self, forKey: .custom)) ?? [:],
-            trades: (try? c.decodeIfPresent([String].self, forKey: .trades)) ?? [],
-            value: try? c.decodeIfPresent(Double.self, forKey: .value),
-            size: try? c.decodeIfPresent(Double.self, forKey: .size),
-            status: try? c.decodeIfPresent(String.self, forKey: .status),
-            workflowID: (try? c.decodeIfPresent(JSONValue.self, forKey: .workflowId))??.text)
+        try self.init(json: JSONValue(from: decoder))
+    }
+
+    /// Reads a project as Coperniq sends it, tolerantly: `id` (a number or numeric text) is
+    /// required; any other field of an unexpected type reads as absent.
+    public init(json: JSONValue) throws {
+        guard let fields = json.objectValue else { throw CoperniqShapeError("a project is not a JSON object") }
+        guard let id = fields["id"].flatMap(Self.integer) else { throw CoperniqShapeError("a project has no integer id") }
+        func text(_ name: String) -> String? { fields[name]?.stringValue }
+        func number(_ name: String) -> Double? { fields[name]?.numberValue }
+        func strings(_ name: String) -> [String]? {
+            guard let items = fields[name]?.arrayValue else { return nil }
+            let texts = items.compactMap(\.stringValue)
+            return texts.count == items.count ? texts : nil
+        }
+        self.init(id: id, number: fields["number"].flatMap(Self.integer), title: text("title"), description: text("description"),
+                  address: strings("address") ?? text("address").map { [$0] } ?? [],
+                  primaryEmail: text("primaryEmail"), primaryPhone: text("primaryPhone"), custom: fields["custom"]?.objectValue ?? [:],
+                  trades: strings("trades") ?? [], value: number("value"), size: number("size"), status: text("status"),
+                  workflowID: fields["workflowId"]?.text)
+    }
+
+    /// An id sent as an integral number or as numeric text.
+    private static func integer(_ value: JSONValue) -> Int? {
+        switch value {
+        case .number(let number): number.rounded() == number && abs(number) < 9.0e15 ? Int(number) : nil
+        case .string(let text): Int(text)
+        default: nil
+        }
     }
 }
 
-/// Ids Coperniq documents as integers but sometimes types as strings.
-struct FlexibleInt: Decodable {
-    let value: Int
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int.self) { value = number; return }
-        let text = try container.decode(String.self)
-        guard let number = Int(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an id")
-        }
-        value = number
-    }
+/// A Coperniq answer without the shape every reader needs.
+public struct CoperniqShapeError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// The fields this service writes on create (`ProjectCreate`) and patch (`ProjectUpdate`).

@@ -91,6 +91,19 @@ public struct JSONHTTPClient: Sendable {
         return try decode(T.self, from: response.body, operation: operation)
     }
 
+    /// Sends a request, parses a 2xx body with ``JSONParser`` and builds the result with `read`;
+    /// anything else becomes an ``APIError`` (a body `read` refuses is `decoding`).
+    public func request<T>(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
+                           body: Data? = nil, operation: String, reading read: (JSONValue) throws -> T) async throws -> T {
+        let response = try await send(method, path: segments, query: query, body: body, operation: operation)
+        try check(response, operation: operation)
+        do {
+            return try read(try JSONParser.parse(response.body))
+        } catch {
+            throw APIError.decoding(service: service, operation: operation, underlying: error)
+        }
+    }
+
     /// Throws the classified ``APIError`` unless the response is a 2xx.
     public func check(_ response: Response, operation: String) throws {
         guard !response.isSuccess else { return }

@@ -40,5 +40,11 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String { text ?? "\(self)" }
+    /// Text as ``text`` gives it; arrays, objects and null as compact JSON.
+    public var description: String {
+        if let text { return text }
+        var out = JSONBytes(capacity: 64)
+        try? out.value(self)  // throws only for numbers that are not finite, which `text` covers
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
 }

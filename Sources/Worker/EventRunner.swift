@@ -28,7 +28,7 @@ struct EventRunner: Sendable {
 
         let envelope: WebhookEnvelope
         do {
-            envelope = try WebhookEnvelope.decode(Data(message.value))
+            envelope = try WebhookEnvelope.decode(message.value)
         } catch {
             let failure = ProcessingFailure.permanent("envelope.invalid", "the record value is not a webhook envelope: \(error)".prefix(300).description)
             logger.error("undecodable record dead-lettered", metadata: ["error-class": "\(failure.errorClass)"])
