@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import Synchronization
 import HTTPAPI
 
 /// Aurora Solar's API for one tenant and one API key: the reads a signed agreement needs.
@@ -29,36 +28,25 @@ public struct AuroraClient: Sendable {
     }
 
     /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).
-    private func get<T: Decodable>(_ segments: [String], wrapper: String, operation: String) async throws -> T {
+    private func get<T: AuroraReadable>(_ segments: [String], wrapper: String, operation: String) async throws -> T {
         let response = try await api.send(.get, path: ["tenants", tenantID] + segments, operation: operation)
         try api.check(response, operation: operation)
         return try unwrap(T.self, response.body, wrapper: wrapper, operation: operation)
     }
 
-    private func unwrap<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
+    private func unwrap<T: AuroraReadable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
         try Self.decode(type, body, wrapper: wrapper, operation: operation)
     }
 
-    /// Decodes an answer's object under `wrapper`; any failure is an ``APIError`` of class `aurora.decoding`.
-    static func decode<T: Decodable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
+    /// Reads an answer's object under `wrapper` with ``JSONParser``; any failure is an
+    /// ``APIError`` of class `aurora.decoding`.
+    static func decode<T: AuroraReadable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
         do {
-            return try decoder(for: wrapper).decode(Wrapped<T>.self, from: body).value
+            guard let root = try JSONParser.parse(body).objectValue else { throw AuroraShapeError("the answer is not a JSON object") }
+            guard let object = root[wrapper] else { throw AuroraShapeError("the answer has no \(wrapper) object") }
+            return try T(json: object)
         } catch {
             throw APIError.decoding(service: "aurora", operation: operation, underlying: error)
-        }
-    }
-
-    /// One decoder per wrapper name (a handful), made once: making a `JSONDecoder` costs more than
-    /// decoding a small answer.
-    private static let decoders = Mutex<[String: JSONDecoder]>([:])
-
-    private static func decoder(for wrapper: String) -> JSONDecoder {
-        decoders.withLock { cache in
-            if let decoder = cache[wrapper] { return decoder }
-            let decoder = JSONDecoder()
-            decoder.userInfo[wrapperKey] = wrapper
-            cache[wrapper] = decoder
-            return decoder
         }
     }
 
@@ -121,26 +109,5 @@ public struct AuroraClient: Sendable {
         let response = try await api.send(.post, path: ["tenants", tenantID, "webhooks"], body: body, operation: operation)
         try api.check(response, operation: operation)
         return try unwrap(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)
-    }
-}
-
-
-/// Where ``Wrapped`` finds the name of the key to read.
-private let wrapperKey = CodingUserInfoKey(rawValue: "aurora.wrapper")!
-
-/// Aurora's answers wrap the object in one key (`{"agreement": {…}}`); this decodes the object
-/// under the key given in the decoder's user info, in a single pass over the body.
-private struct Wrapped<T: Decodable>: Decodable {
-    let value: T
-
-    init(from decoder: any Decoder) throws {
-        guard let name = decoder.userInfo[wrapperKey] as? String else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no wrapper key given"))
-        }
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        guard container.contains(AnyKey(name)) else {
-            throw DecodingError.keyNotFound(AnyKey(name), .init(codingPath: [], debugDescription: "no \(name) object"))
-        }
-        value = try container.decode(T.self, forKey: AnyKey(name))
     }
 }

@@ -36,7 +36,7 @@ public enum AgreementStatus: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// `GET /tenants/{tid}/agreements/{id}`.
-public struct AuroraAgreement: Sendable, Decodable {
+public struct AuroraAgreement: Sendable, AuroraObject {
     public var id: String
     public var projectID: String?
     public var designID: String?
@@ -56,10 +56,9 @@ public struct AuroraAgreement: Sendable, Decodable {
         self.updatedAt = updatedAt
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         guard let id = c.text("id") else {
-            throw DecodingError.keyNotFound(AnyKey("id"), .init(codingPath: decoder.codingPath, debugDescription: "agreement without id"))
+            throw c.missing("id", "agreement without id")
         }
         self.init(id: id, projectID: c.text("project_id"), designID: c.text("design_id"),
                   templateName: c.text("agreement_template_name"), status: AgreementStatus(c.text("status") ?? "unknown"),
@@ -68,7 +67,7 @@ public struct AuroraAgreement: Sendable, Decodable {
 }
 
 /// The parts of an address Aurora may send.
-public struct AuroraAddressComponents: Sendable, Decodable, Equatable {
+public struct AuroraAddressComponents: Sendable, AuroraObject, Equatable {
     public var streetAddress: String?
     public var city: String?
     public var region: String?
@@ -83,15 +82,14 @@ public struct AuroraAddressComponents: Sendable, Decodable, Equatable {
         self.country = country
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         self.init(streetAddress: c.text("street_address", "street"), city: c.text("city"), region: c.text("region", "state"),
                   postalCode: c.text("postal_code", "zip"), country: c.text("country"))
     }
 }
 
 /// `GET /tenants/{tid}/projects/{id}`: the homeowner and the site.
-public struct AuroraProject: Sendable, Decodable {
+public struct AuroraProject: Sendable, AuroraObject {
     public var id: String
     public var name: String?
     public var customerFirstName: String?
@@ -121,14 +119,13 @@ public struct AuroraProject: Sendable, Decodable {
         self.longitude = longitude
     }
 
-    private struct Location: Decodable {
+    private struct Location: AuroraObject {
         var propertyAddress: String?
         var components: AuroraAddressComponents?
         var latitude: Double?
         var longitude: Double?
 
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: AnyKey.self)
+        init(fields c: some AuroraFields) throws {
             propertyAddress = c.text("property_address", "address")
             components = c.object(AuroraAddressComponents.self, "property_address_components")
             latitude = c.number("latitude")
@@ -136,10 +133,9 @@ public struct AuroraProject: Sendable, Decodable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         guard let id = c.text("id") else {
-            throw DecodingError.keyNotFound(AnyKey("id"), .init(codingPath: decoder.codingPath, debugDescription: "project without id"))
+            throw c.missing("id", "project without id")
         }
         let location = c.object(Location.self, "location")
         // Older versions sent flat `address` / `customer_address`, `latitude`, `longitude`.
@@ -159,7 +155,7 @@ public struct AuroraProject: Sendable, Decodable {
 }
 
 /// `GET /tenants/{tid}/designs/{id}/summary`. Sizes are in watts.
-public struct AuroraDesignSummary: Sendable, Decodable {
+public struct AuroraDesignSummary: Sendable, AuroraObject {
     public var designID: String?
     public var systemSizeSTCWatts: Double?
     public var systemSizePTCWatts: Double?
@@ -183,47 +179,43 @@ public struct AuroraDesignSummary: Sendable, Decodable {
         self.annualOffsetPercent = annualOffsetPercent
     }
 
-    private struct BOMRow: Decodable {
+    private struct BOMRow: AuroraObject {
         var componentType: String?
         var quantity: Double?
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: AnyKey.self)
+        init(fields c: some AuroraFields) throws {
             componentType = c.text("component_type")
             quantity = c.number("quantity")
         }
     }
 
-    private struct ArrayEntry: Decodable {
+    private struct ArrayEntry: AuroraObject {
         var moduleCount: Double?
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: AnyKey.self)
+        init(fields c: some AuroraFields) throws {
             moduleCount = c.object(ModuleEntry.self, "module")?.count
         }
     }
 
-    private struct ModuleEntry: Decodable {
+    private struct ModuleEntry: AuroraObject {
         var count: Double?
-        init(from decoder: any Decoder) throws {
-            count = try decoder.container(keyedBy: AnyKey.self).number("count")
+        init(fields c: some AuroraFields) throws {
+            count = c.number("count")
         }
     }
 
-    private struct EnergyProduction: Decodable {
+    private struct EnergyProduction: AuroraObject {
         var annual: Double?
         var annualOffset: Double?
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: AnyKey.self)
+        init(fields c: some AuroraFields) throws {
             annual = c.number("annual")
             annualOffset = c.number("annual_offset")
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         let bom = c.flexibleArray(BOMRow.self, "bill_of_materials") ?? []
         let bomModules = bom.filter { $0.componentType?.lowercased() == "modules" }.compactMap(\.quantity)
-        let arrays = c.flexibleArray(ArrayEntry.self, "arrays") ?? []
-        let arrayModules = arrays.compactMap(\.moduleCount)
+        // The arrays are read only when the bill of materials has no module rows.
+        let arrayModules = bomModules.isEmpty ? (c.flexibleArray(ArrayEntry.self, "arrays") ?? []).compactMap(\.moduleCount) : []
         let modules = !bomModules.isEmpty ? bomModules.reduce(0, +) : (!arrayModules.isEmpty ? arrayModules.reduce(0, +) : nil)
         let energy = c.object(EnergyProduction.self, "energy_production")
         self.init(designID: c.text("design_id", "id"), systemSizeSTCWatts: c.number("system_size_stc"),
@@ -235,7 +227,7 @@ public struct AuroraDesignSummary: Sendable, Decodable {
 
 /// `GET /tenants/{tid}/designs/{id}/pricing`. Reads 2024.05 (`pricing_method`, `flat_system_price`)
 /// and 2022.09 (`pricing_mode`, `flat_system_cost`, `system_cost`) names.
-public struct AuroraPricing: Sendable, Decodable {
+public struct AuroraPricing: Sendable, AuroraObject {
     public var method: String?
     public var pricePerWatt: Double?
     public var systemPrice: Double?
@@ -248,8 +240,7 @@ public struct AuroraPricing: Sendable, Decodable {
         self.flatSystemPrice = flatSystemPrice
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         self.init(method: c.text("pricing_method", "pricing_mode"), pricePerWatt: c.number("price_per_watt"),
                   systemPrice: c.number("system_price", "system_cost"),
                   flatSystemPrice: c.number("flat_system_price", "flat_system_cost"))
@@ -287,7 +278,7 @@ public enum FinancingOption: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// `GET /tenants/{tid}/designs/{id}/financings[/{fid}]`.
-public struct AuroraFinancing: Sendable, Decodable {
+public struct AuroraFinancing: Sendable, AuroraObject {
     public var id: String
     public var name: String?
     public var selectedInSalesMode: Bool
@@ -308,17 +299,16 @@ public struct AuroraFinancing: Sendable, Decodable {
         self.financierProvider = financierProvider
     }
 
-    private struct Financier: Decodable {
+    private struct Financier: AuroraObject {
         var provider: String?
-        init(from decoder: any Decoder) throws {
-            provider = try decoder.container(keyedBy: AnyKey.self).text("provider", "name")
+        init(fields c: some AuroraFields) throws {
+            provider = c.text("provider", "name")
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         guard let id = c.text("id") else {
-            throw DecodingError.keyNotFound(AnyKey("id"), .init(codingPath: decoder.codingPath, debugDescription: "financing without id"))
+            throw c.missing("id", "financing without id")
         }
         self.init(id: id, name: c.text("name"), selectedInSalesMode: c.bool("selected_in_sales_mode") ?? false,
                   option: c.text("financing_option").map(FinancingOption.init), systemPrice: c.number("system_price"),
@@ -328,7 +318,7 @@ public struct AuroraFinancing: Sendable, Decodable {
 }
 
 /// `GET /tenants/{tid}/projects/{id}/consumption_profile` (the GET shape is not confirmed; read leniently).
-public struct AuroraConsumptionProfile: Sendable, Decodable {
+public struct AuroraConsumptionProfile: Sendable, AuroraObject {
     public var utility: String?
     public var utilityRate: String?
     public var annualEnergyKWh: Double?
@@ -339,14 +329,13 @@ public struct AuroraConsumptionProfile: Sendable, Decodable {
         self.annualEnergyKWh = annualEnergyKWh
     }
 
-    private struct Named: Decodable {
+    private struct Named: AuroraObject {
         var name: String?
-        init(from decoder: any Decoder) throws { name = try decoder.container(keyedBy: AnyKey.self).text("name") }
+        init(fields c: some AuroraFields) throws { name = c.text("name") }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        let monthly = (try? c.decodeIfPresent([Double].self, forKey: AnyKey("monthly_energy"))) ?? nil
+    public init(fields c: some AuroraFields) throws {
+        let monthly = c.numbers("monthly_energy")
         self.init(utility: c.text("utility", "utility_name") ?? c.object(Named.self, "utility")?.name,
                   utilityRate: c.text("utility_rate", "utility_rate_name", "rate_name") ?? c.object(Named.self, "utility_rate")?.name,
                   annualEnergyKWh: monthly.map { $0.reduce(0, +) })
@@ -354,7 +343,7 @@ public struct AuroraConsumptionProfile: Sendable, Decodable {
 }
 
 /// `GET /tenants/{tid}/users/{id}`: the project's owner (sales rep).
-public struct AuroraUser: Sendable, Decodable {
+public struct AuroraUser: Sendable, AuroraObject {
     public var id: String
     public var firstName: String?
     public var lastName: String?
@@ -367,10 +356,9 @@ public struct AuroraUser: Sendable, Decodable {
         self.email = email
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+    public init(fields c: some AuroraFields) throws {
         guard let id = c.text("id") else {
-            throw DecodingError.keyNotFound(AnyKey("id"), .init(codingPath: decoder.codingPath, debugDescription: "user without id"))
+            throw c.missing("id", "user without id")
         }
         self.init(id: id, firstName: c.text("first_name"), lastName: c.text("last_name"), email: c.text("email"))
     }
@@ -410,5 +398,14 @@ public struct AuroraWebhook: Sendable, Codable, Equatable {
         self.headerAuthKey = headerAuthKey
         self.headerAuthValue = headerAuthValue
         self.filters = filters
+    }
+}
+
+extension AuroraWebhook: AuroraReadable {
+    /// Through `JSONDecoder`: subscriptions are read rarely (onboarding), not per event.
+    public init(json: JSONValue) throws {
+        var out = JSONBytes(capacity: 256)
+        try out.value(json)
+        self = try JSONDecoder().decode(AuroraWebhook.self, from: Data(out.bytes))
     }
 }

@@ -1,19 +1,151 @@
 import Foundation
+import HTTPAPI
 
 /// A coding key made from any string, for reading fields under several names.
-struct AnyKey: CodingKey {
-    let stringValue: String
-    let intValue: Int? = nil
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+public struct AnyKey: CodingKey {
+    public let stringValue: String
+    public let intValue: Int? = nil
+    public init(_ name: String) { stringValue = name }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
 }
 
-/// Aurora's fields drift between API versions (2022.09, 2024.05): these readers accept every
-/// shape seen for a field and answer nil, never throw, for a field that is absent or unreadable.
-extension KeyedDecodingContainer where Key == AnyKey {
+/// Aurora's fields drift between API versions (2022.09, 2024.05): these readers of one JSON
+/// object accept every shape seen for a field and answer nil, never throw, for a field that is
+/// absent or unreadable. Implemented over `Decoder` (the `Decodable` conformances) and over a
+/// parsed ``JSONValue`` (what the client uses), with the same answers.
+public protocol AuroraFields {
+    /// The first of `names` present as text, or as a number (written without a trailing `.0`).
+    func string(_ names: String...) -> String?
+    /// Like ``string(_:)``, trimmed, and nil when empty (Aurora sends "" where it means none).
+    func text(_ names: String...) -> String?
+    /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
+    func number(_ names: String...) -> Double?
+    func bool(_ name: String) -> Bool?
+    /// A timestamp as "YYYY-MM-DD HH:MM:SS UTC" (the agreement and project objects) or ISO 8601.
+    func date(_ names: String...) -> Date?
+    /// A nested object, or nil when absent, null or of another shape.
+    func object<T: AuroraObject>(_ type: T.Type, _ name: String) -> T?
+    /// An array of objects sent as a JSON array or as a string holding one (older design summaries);
+    /// nil when any element is unreadable.
+    func flexibleArray<T: AuroraObject>(_ type: T.Type, _ name: String) -> [T]?
+    /// An array of numbers, nil when absent or when any element is not a number.
+    func numbers(_ name: String) -> [Double]?
+    /// The error for a field the object cannot do without.
+    func missing(_ name: String, _ what: String) -> any Error
+}
+
+/// An Aurora object read tolerantly through ``AuroraFields``.
+public protocol AuroraObject: Decodable, AuroraReadable {
+    init(fields: some AuroraFields) throws
+}
+
+/// What the Aurora client can read from a parsed answer.
+public protocol AuroraReadable {
+    init(json: JSONValue) throws
+}
+
+extension AuroraObject {
+    public init(from decoder: any Decoder) throws {
+        try self.init(fields: decoder.container(keyedBy: AnyKey.self))
+    }
+
+    public init(json: JSONValue) throws {
+        guard let fields = json.objectValue else { throw AuroraShapeError("\(Self.self) is not a JSON object") }
+        try self.init(fields: JSONFields(fields))
+    }
+}
+
+extension Array: AuroraReadable where Element: AuroraReadable {
+    public init(json: JSONValue) throws {
+        guard let items = json.arrayValue else { throw AuroraShapeError("expected a JSON array of \(Element.self)") }
+        self = try items.map(Element.init(json:))
+    }
+}
+
+/// An Aurora answer without the shape every reader needs (an object, an id).
+public struct AuroraShapeError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// ``AuroraFields`` over a parsed object.
+struct JSONFields: AuroraFields {
+    let fields: [String: JSONValue]
+
+    init(_ fields: [String: JSONValue]) { self.fields = fields }
+
+    public func string(_ names: String...) -> String? {
+        for name in names {
+            switch fields[name] {
+            case .string(let value)?: return value
+            case .number(let value)?: return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    public func text(_ names: String...) -> String? {
+        for name in names {
+            if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
+        }
+        return nil
+    }
+
+    public func number(_ names: String...) -> Double? {
+        for name in names {
+            switch fields[name] {
+            case .number(let value)?: return value
+            case .string(let text)?: if let value = JSONFields.parseNumber(text) { return value }
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    public func bool(_ name: String) -> Bool? {
+        switch fields[name] {
+        case .bool(let value)?: value
+        case .string(let text)?: ["true", "1", "yes"].contains(text.lowercased())
+        default: nil
+        }
+    }
+
+    public func date(_ names: String...) -> Date? {
+        for name in names {
+            if case .string(let text)? = fields[name], let date = AuroraTimestamp.parse(text) { return date }
+        }
+        return nil
+    }
+
+    func object<T: AuroraObject>(_ type: T.Type, _ name: String) -> T? {
+        guard case .object(let nested)? = fields[name] else { return nil }
+        return try? T(fields: JSONFields(nested))
+    }
+
+    func flexibleArray<T: AuroraObject>(_ type: T.Type, _ name: String) -> [T]? {
+        switch fields[name] {
+        case .array(let items)?: return try? [T](json: .array(items))
+        case .string(let text)?: return (try? JSONParser.parse(Array(text.utf8))).flatMap { try? [T](json: $0) }
+        default: return nil
+        }
+    }
+
+    func numbers(_ name: String) -> [Double]? {
+        guard case .array(let items)? = fields[name] else { return nil }
+        let values = items.compactMap(\.numberValue)
+        return values.count == items.count ? values : nil
+    }
+
+    func missing(_ name: String, _ what: String) -> any Error { AuroraShapeError(what) }
+
+    static func parseNumber(_ text: String) -> Double? { KeyedDecodingContainer<AnyKey>.parseNumber(text) }
+}
+
+extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
     /// The first of `names` present with a usable value.
-    func string(_ names: String...) -> String? {
+    public func string(_ names: String...) -> String? {
         for name in names {
             let key = AnyKey(name)
             if let value = try? decodeIfPresent(String.self, forKey: key) { return value }
@@ -25,7 +157,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
     }
 
     /// A non-empty string (Aurora sends "" where it means none).
-    func text(_ names: String...) -> String? {
+    public func text(_ names: String...) -> String? {
         for name in names {
             if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
         }
@@ -33,7 +165,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
     }
 
     /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
-    func number(_ names: String...) -> Double? {
+    public func number(_ names: String...) -> Double? {
         for name in names {
             let key = AnyKey(name)
             if let value = try? decodeIfPresent(Double.self, forKey: key) { return value }
@@ -42,7 +174,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
         return nil
     }
 
-    func bool(_ name: String) -> Bool? {
+    public func bool(_ name: String) -> Bool? {
         let key = AnyKey(name)
         if let value = try? decodeIfPresent(Bool.self, forKey: key) { return value }
         if let text = try? decodeIfPresent(String.self, forKey: key) { return ["true", "1", "yes"].contains(text.lowercased()) }
@@ -50,7 +182,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
     }
 
     /// A timestamp as "YYYY-MM-DD HH:MM:SS UTC" (the agreement and project objects) or ISO 8601.
-    func date(_ names: String...) -> Date? {
+    public func date(_ names: String...) -> Date? {
         for name in names {
             if let text = try? decodeIfPresent(String.self, forKey: AnyKey(name)), let date = AuroraTimestamp.parse(text) {
                 return date
@@ -60,18 +192,26 @@ extension KeyedDecodingContainer where Key == AnyKey {
     }
 
     /// A nested object, or nil when absent, null or of another shape.
-    func object<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
+    public func object<T: AuroraObject>(_ type: T.Type, _ name: String) -> T? {
         (try? decodeIfPresent(T.self, forKey: AnyKey(name))) ?? nil
     }
 
     /// An array sent as a JSON array or as a string holding one (older design summaries).
-    func flexibleArray<T: Decodable>(_ type: T.Type, _ name: String) -> [T]? {
+    public func flexibleArray<T: AuroraObject>(_ type: T.Type, _ name: String) -> [T]? {
         let key = AnyKey(name)
         if let array = try? decodeIfPresent([T].self, forKey: key) { return array }
         if let text = try? decodeIfPresent(String.self, forKey: key), let data = text.data(using: .utf8) {
             return try? JSONDecoder().decode([T].self, from: data)
         }
         return nil
+    }
+
+    public func numbers(_ name: String) -> [Double]? {
+        (try? decodeIfPresent([Double].self, forKey: AnyKey(name))) ?? nil
+    }
+
+    public func missing(_ name: String, _ what: String) -> any Error {
+        DecodingError.keyNotFound(AnyKey(name), .init(codingPath: codingPath, debugDescription: what))
     }
 
     /// The number in text such as "104%", " 3.05 " or "$40,260.00": `%`, `$` and `,` are

@@ -96,4 +96,58 @@ struct DecoderFuzzTests {
         let (decoded, classified) = outcomes.withLock { $0 }
         #expect(decoded > 100 && classified > 100, "both paths exercised: \(decoded) decoded, \(classified) classified")
     }
+
+    /// The object under `wrapper`, read through `Decodable` and JSONDecoder (the other reading).
+    private struct ThroughDecoder<T: Decodable>: Decodable {
+        static var key: CodingUserInfoKey { CodingUserInfoKey(rawValue: "wrapper")! }
+        let value: T
+        init(from decoder: any Decoder) throws {
+            value = try decoder.container(keyedBy: AnyKey.self).decode(T.self, forKey: AnyKey(decoder.userInfo[Self.key] as! String))
+        }
+    }
+
+    /// Both readings of one answer as text, nil where a reading fails.
+    static func both<T: AuroraReadable & Decodable>(_ type: T.Type, _ wrapper: String, _ body: [UInt8]) -> (String?, String?) {
+        let parsed = (try? AuroraClient.decode(T.self, Data(body), wrapper: wrapper, operation: "compare")).map { String(describing: $0) }
+        let decoder = JSONDecoder()
+        decoder.userInfo[ThroughDecoder<T>.key] = wrapper
+        let decoded = (try? decoder.decode(ThroughDecoder<T>.self, from: Data(body)).value).map { String(describing: $0) }
+        return (parsed, decoded)
+    }
+
+    static func compare(_ wrapper: String, _ body: [UInt8]) -> (String?, String?) {
+        switch wrapper {
+        case "agreement": both(AuroraAgreement.self, wrapper, body)
+        case "project": both(AuroraProject.self, wrapper, body)
+        case "design": both(AuroraDesignSummary.self, wrapper, body)
+        case "pricing": both(AuroraPricing.self, wrapper, body)
+        case "financings": both([AuroraFinancing].self, wrapper, body)
+        case "user": both(AuroraUser.self, wrapper, body)
+        default: both(AuroraConsumptionProfile.self, wrapper, body)
+        }
+    }
+
+    @Test("the client's parser reads every answer, mutated ones included, as the Decodable conformances read it")
+    func parserMatchesDecodable() async throws {
+        let samples = try await Self.samples()
+        for (wrapper, body) in samples {
+            let (parsed, decoded) = Self.compare(wrapper, body)
+            #expect(parsed != nil && parsed == decoded, "\(wrapper): \(String(decoding: body, as: UTF8.self))")
+        }
+        var generator = SystemRandomNumberGenerator()
+        var compared = 0
+        for round in 0..<2_000 {
+            let (wrapper, body) = samples[round % samples.count]
+            let noise = (0..<Int.random(in: 0...8, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let mutated = Self.mutate(body, kind: Int.random(in: 0...6, using: &generator),
+                                      position: Int.random(in: 0...1_000_000, using: &generator), noise: noise)
+            // Foundation reads a little more than RFC 8259 (a trailing comma); where both read, they agree.
+            let (parsed, decoded) = Self.compare(wrapper, mutated)
+            if let parsed, let decoded {
+                #expect(parsed == decoded, "\(wrapper): \(String(decoding: mutated, as: UTF8.self))")
+                compared += 1
+            }
+        }
+        #expect(compared > 300, "enough mutated answers read both ways: \(compared)")
+    }
 }
