@@ -85,12 +85,14 @@ public enum JSONParser {
         mutating func object() throws -> JSONValue {
             try enter()
             at += 1
-            var fields: [String: JSONValue] = [:]
+            // Pairs first, then one dictionary of the right size.
+            var pairs: [(String, JSONValue)] = []
+            pairs.reserveCapacity(16)
             skipWhitespace()
             if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
                 at += 1
                 depth -= 1
-                return .object(fields)
+                return .object([:])
             }
             while true {
                 skipWhitespace()
@@ -99,15 +101,14 @@ public enum JSONParser {
                 skipWhitespace()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 at += 1
-                let item = try value()
-                if fields[key] == nil { fields[key] = item }
+                pairs.append((key, try value()))
                 skipWhitespace()
                 guard at < bytes.count else { throw fail("unexpected end") }
                 if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
                 guard bytes[at] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
                 at += 1
                 depth -= 1
-                return .object(fields)
+                return .object(Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
             }
         }
 
@@ -137,16 +138,19 @@ public enum JSONParser {
         mutating func string() throws -> String {
             at += 1
             let start = at
-            // Most strings have no escape: one scan, one validated copy.
+            var ascii = true
+            // Most strings have no escape: one scan, one copy (validated unless it is all ASCII).
             while at < bytes.count {
                 let byte = bytes[at]
                 if byte == UInt8(ascii: "\"") {
-                    guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self) else {
+                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<at])
+                    guard let text = ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self) else {
                         throw fail("invalid UTF-8")
                     }
                     at += 1
                     return text
                 }
+                if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
                 guard byte >= 0x20 else { throw fail("control character in a string") }
                 at += 1
