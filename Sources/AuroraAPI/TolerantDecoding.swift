@@ -17,8 +17,6 @@ public struct AnyKey: CodingKey {
 public protocol AuroraFields {
     /// The first of `names` present as text, or as a number (written without a trailing `.0`).
     func string(_ names: String...) -> String?
-    /// Like ``string(_:)``, trimmed, and nil when empty (Aurora sends "" where it means none).
-    func text(_ names: String...) -> String?
     /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
     func number(_ names: String...) -> Double?
     func bool(_ name: String) -> Bool?
@@ -33,6 +31,16 @@ public protocol AuroraFields {
     func numbers(_ name: String) -> [Double]?
     /// The error for a field the object cannot do without.
     func missing(_ name: String, _ what: String) -> any Error
+}
+
+extension AuroraFields {
+    /// Like ``string(_:)``, trimmed, and nil when empty (Aurora sends "" where it means none).
+    public func text(_ names: String...) -> String? {
+        for name in names {
+            if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
+        }
+        return nil
+    }
 }
 
 /// An Aurora object read tolerantly through ``AuroraFields``.
@@ -79,16 +87,9 @@ struct JSONFields: AuroraFields {
         for name in names {
             switch fields[name] {
             case .string(let value)?: return value
-            case .number(let value)?: return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            case .number(let value)?: return JSONValue.number(value).text
             default: continue
             }
-        }
-        return nil
-    }
-
-    public func text(_ names: String...) -> String? {
-        for name in names {
-            if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
         }
         return nil
     }
@@ -149,20 +150,11 @@ extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
         for name in names {
             let key = AnyKey(name)
             if let value = try? decodeIfPresent(String.self, forKey: key) { return value }
-            if let value = try? decodeIfPresent(Double.self, forKey: key) {
-                return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-            }
+            if let value = try? decodeIfPresent(Double.self, forKey: key) { return JSONValue.number(value).text }
         }
         return nil
     }
 
-    /// A non-empty string (Aurora sends "" where it means none).
-    public func text(_ names: String...) -> String? {
-        for name in names {
-            if let value = string(name)?.trimmedWhitespace, !value.isEmpty { return value }
-        }
-        return nil
-    }
 
     /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
     public func number(_ names: String...) -> Double? {

@@ -53,25 +53,11 @@ public enum WebhookRequest {
         parameters.reserveCapacity(8)
         var rest = raw[...]
         while !rest.isEmpty {
-            // Scanning bytes: `&` and `=` are ASCII, so the cuts fall between characters.
-            let piece: Substring
-            if let ampersand = rest.utf8.firstIndex(of: UInt8(ascii: "&")) {
-                piece = rest[..<ampersand]
-                rest = rest[rest.utf8.index(after: ampersand)...]
-            } else {
-                piece = rest
-                rest = ""
-            }
+            let (piece, remainder) = cut(rest, at: UInt8(ascii: "&"))
+            rest = remainder ?? ""
             if piece.isEmpty { continue }
-            let rawName: Substring, rawValue: Substring
-            if let equals = piece.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                rawName = piece[..<equals]
-                rawValue = piece[piece.utf8.index(after: equals)...]
-            } else {
-                rawName = piece
-                rawValue = ""
-            }
-            guard let name = decode(rawName), let value = decode(rawValue) else {
+            let (rawName, rawValue) = cut(piece, at: UInt8(ascii: "="))
+            guard let name = decode(rawName), let value = decode(rawValue ?? "") else {
                 throw WebhookRejection(400, "bad_encoding", "a query parameter is not valid percent-encoded UTF-8")
             }
             guard !name.isEmpty else { throw WebhookRejection(400, "bad_parameter", "a query parameter has no name") }
@@ -90,6 +76,13 @@ public enum WebhookRequest {
             parameters[name] = value
         }
         return parameters
+    }
+
+    /// `text` cut at the first `byte` (ASCII, so the cut falls between characters): what is before
+    /// it, and what is after it (nil when there is none).
+    private static func cut(_ text: Substring, at byte: UInt8) -> (Substring, Substring?) {
+        guard let index = text.utf8.firstIndex(of: byte) else { return (text, nil) }
+        return (text[..<index], text[text.utf8.index(after: index)...])
     }
 
     /// Control and format characters (Unicode Cc and Cf), which a status must not contain.

@@ -102,14 +102,23 @@ public enum JSONParser {
                 guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 at += 1
                 pairs.append((key, try value()))
-                skipWhitespace()
-                guard at < bytes.count else { throw fail("unexpected end") }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                guard bytes[at] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-                at += 1
-                depth -= 1
-                return .object(Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
+                if try closes(with: UInt8(ascii: "}")) { return .object(Dictionary(pairs, uniquingKeysWith: { first, _ in first })) }
             }
+        }
+
+        /// After an element: false at a `,` (another element follows), true at `closing` (the
+        /// container ends here), an error otherwise.
+        mutating func closes(with closing: UInt8) throws -> Bool {
+            skipWhitespace()
+            guard at < bytes.count else { throw fail("unexpected end") }
+            if bytes[at] == UInt8(ascii: ",") {
+                at += 1
+                return false
+            }
+            guard bytes[at] == closing else { throw fail("expected ',' or '\(Character(Unicode.Scalar(closing)))'") }
+            at += 1
+            depth -= 1
+            return true
         }
 
         mutating func array() throws -> JSONValue {
@@ -124,13 +133,7 @@ public enum JSONParser {
             }
             while true {
                 items.append(try value())
-                skipWhitespace()
-                guard at < bytes.count else { throw fail("unexpected end") }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                guard bytes[at] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-                at += 1
-                depth -= 1
-                return .array(items)
+                if try closes(with: UInt8(ascii: "]")) { return .array(items) }
             }
         }
 
