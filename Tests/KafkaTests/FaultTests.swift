@@ -7,9 +7,7 @@ import TestSupport
 struct FaultTests {
     @Test("a broker taken down mid-produce: the idempotent producer delivers every record exactly once")
     func brokerDownMidProduce() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 6, replicationFactor: 3)
+        let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 6, replicationFactor: 3)
         let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
         let total = 3_000
         // One batched call submits the records in index order, so per-key order is defined.
@@ -55,9 +53,7 @@ struct FaultTests {
 
     @Test("a send with a timeout stops waiting at its deadline; the record is not withdrawn and may land later")
     func sendTimeout() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 1)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
         let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
         let fast = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("value-0".utf8), timeout: .seconds(10))
         #expect(fast.offset == 0)
@@ -78,9 +74,7 @@ struct FaultTests {
 
     @Test("shutdown never hangs: outstanding sends fail, closed clients refuse work")
     func shutdownNeverHangs() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 1)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
         let producer = try makeProducer(cluster, ["message.timeout.ms": "120000"])
         _ = try await producer.send(topic: topic, key: "k", value: [0])
         try cluster.setBrokerDown(-1)

@@ -8,9 +8,7 @@ import TestSupport
 struct LifecycleTests {
     @Test("producer and consumer run in a ServiceGroup and shut down gracefully, delivering what was sent")
     func gracefulShutdown() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 2)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 2)
         let producer = try makeProducer(cluster)
         let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
         let group = ServiceGroup(services: [producer, consumer], gracefulShutdownSignals: [], logger: testLogger)

@@ -7,9 +7,7 @@ import TestSupport
 struct ProducerConsumerTests {
     @Test("a record round-trips with its key, value and headers")
     func roundTrip() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
+        let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 4, replicationFactor: 3)
         let producer = try makeProducer(cluster)
         let headers = [KafkaHeader("event-id", "e-1"), KafkaHeader("tenant", "acme"),
                        KafkaHeader(key: "binary", value: [0, 255, 1]), KafkaHeader(key: "empty", value: nil)]
@@ -33,9 +31,7 @@ struct ProducerConsumerTests {
 
     @Test("records with the same key land on one partition, in send order")
     func keyOrdering() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 6)
+        let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 6)
         let producer = try makeProducer(cluster)
         // Sends begin in order per key (each key's sends are sequential), many keys at once.
         let keys = 20, perKey = 50
@@ -63,9 +59,7 @@ struct ProducerConsumerTests {
 
     @Test("many concurrent sends all get a delivery report with distinct offsets")
     func concurrentSends() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 3)
+        let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 3)
         // A tiny local queue forces sends to wait for room: backpressure, never a drop.
         let producer = try makeProducer(cluster, ["queue.buffering.max.messages": "50"])
         let reports = try await produce(producer, topic: topic, count: 5_000, keys: 100)
@@ -77,9 +71,7 @@ struct ProducerConsumerTests {
 
     @Test("batched sends through a full local queue: every record delivered once, in key order, results in send order")
     func batchedSendsWaitForRoom() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 2)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 2)
         // 20 records fit in librdkafka's queue; batches of 300 from 8 tasks must wait for room.
         let producer = try makeProducer(cluster, ["queue.buffering.max.messages": "20"])
         let batches = try await withThrowingTaskGroup(of: (Int, [KafkaDeliveryReport]).self) { group in
@@ -115,9 +107,7 @@ struct ProducerConsumerTests {
 
     @Test("stored and committed offsets survive a restart; uncommitted records are redelivered")
     func committedOffsetsSurviveRestart() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 1)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
         let producer = try makeProducer(cluster)
         for index in 0..<10 { _ = try await producer.send(topic: topic, key: "k", value: Array("\(index)".utf8)) }
 
@@ -150,9 +140,7 @@ struct ProducerConsumerTests {
 
     @Test("two consumers in a group split the partitions and rebalance when one leaves")
     func groupSplitsAndRebalances() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 6)
+        let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 6)
         let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
         let a = try makeConsumer(cluster, group: "g", topics: [topic]) { eventsA.append($0) }
         try await eventually(.seconds(20), "first consumer assigned") { try a.assignment().count == 6 }
@@ -194,9 +182,7 @@ struct ProducerConsumerTests {
 
     @Test("the revoke handler runs before partitions move, and offsets it stores are committed")
     func revokeHandlerCommitsStoredOffsets() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 2)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 2)
         let producer = try makeProducer(cluster)
         try await produce(producer, topic: topic, count: 20, keys: 2)
 
@@ -224,9 +210,7 @@ struct ProducerConsumerTests {
 
     @Test("a small buffer pauses fetching without losing or reordering anything")
     func bufferBackpressure() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 2)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 2)
         let producer = try makeProducer(cluster)
         try await produce(producer, topic: topic, count: 3_000, keys: 2)
         let consumer = try makeConsumer(cluster, group: "g", topics: [topic], bufferCapacity: 16)
@@ -251,9 +235,7 @@ struct ProducerConsumerTests {
 
     @Test("pause stops a partition, resume continues it, seek rereads from an offset")
     func pauseResumeSeek() async throws {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        let topic = uniqueTopic()
-        try cluster.createTopic(topic, partitions: 1)
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
         let producer = try makeProducer(cluster)
         for index in 0..<5 { _ = try await producer.send(topic: topic, key: "k", value: Array("\(index)".utf8)) }
         let consumer = try makeConsumer(cluster, group: "g", topics: [topic])

@@ -13,6 +13,14 @@ func fastConfiguration(_ cluster: EmbeddedKafka) -> KafkaConfiguration {
     ])
 }
 
+/// A fresh embedded cluster with one new topic.
+func clusterWithTopic(brokers: Int, partitions: Int32, replicationFactor: Int32 = 1) throws -> (EmbeddedKafka, String) {
+    let cluster = try EmbeddedKafka(brokers: brokers, logger: testLogger)
+    let topic = uniqueTopic()
+    try cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
+    return (cluster, topic)
+}
+
 func makeProducer(_ cluster: EmbeddedKafka, _ extra: [String: String] = [:]) throws -> KafkaProducer {
     var configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
     for (key, value) in extra { configuration.set(key, value) }
