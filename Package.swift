@@ -110,6 +110,7 @@ let package = Package(
         .executableTarget(
             name: "AuroraBridgeCLI",
             dependencies: [
+                "AuroraAPI",
                 "Kafka",
                 "Bridge",
                 "Sandbox",

@@ -221,13 +221,13 @@ public enum AuroraTimestamp {
     /// Parses "2024-05-01 13:45:00 UTC" and ISO 8601 ("2024-05-01T13:45:00Z", with or without
     /// fractional seconds or an offset).
     public static func parse(_ text: String) -> Date? {
-        if let date = parseUTC(text) { return date }
         let trimmed = text.trimmedWhitespace
+        if let date = parseUTC(trimmed) { return date }
         if trimmed.hasSuffix(" UTC") {
             let parts = trimmed.dropLast(4).split(separator: " ")
-            if parts.count == 2 { return iso("\(parts[0])T\(parts[1])Z") }
+            if parts.count == 2 { return iso8601("\(parts[0])T\(parts[1])Z") }
         }
-        return iso(trimmed)
+        return iso8601(trimmed)
     }
 
     /// The common UTC shapes, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` and `YYYY-MM-DD HH:MM:SS[.fraction] UTC`,
@@ -286,7 +286,10 @@ public enum AuroraTimestamp {
         }
     }
 
-    private static func iso(_ text: String) -> Date? {
+    /// ISO 8601 with or without fractional seconds or an offset: the UTC shapes of ``parseUTC(_:)``
+    /// without Foundation, the others through it.
+    public static func iso8601(_ text: String) -> Date? {
+        if let date = parseUTC(text) { return date }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuroraAPI
 import Bridge
 import Foundation
 import Kafka
@@ -78,8 +79,7 @@ struct DLQFilterOptions: ParsableArguments {
 /// An ISO 8601 time or date, or an age such as `12h` (that long ago).
 func parseTime(_ text: String, option: String, now: Date = Date()) throws -> Date {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    if let date = try? Date(trimmed, strategy: .iso8601) { return date }
-    if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+    if let date = AuroraTimestamp.iso8601(trimmed) { return date }
     if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
     let units: [(String, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
     for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {

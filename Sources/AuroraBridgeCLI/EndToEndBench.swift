@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuroraAPI
 import AsyncHTTPClient
 import Bridge
 import Foundation
@@ -68,8 +69,8 @@ struct EndToEndBench: AsyncParsableCommand {
             for record in records {
                 guard let value = try? OutcomeRecord.decode(record.value), wanted.contains(value.eventID), seen.insert(value.eventID).inserted,
                       ["created", "updated"].contains(value.outcome),
-                      let received = try? Date(value.receivedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
-                      let processed = try? Date(value.processedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else { continue }
+                      let received = AuroraTimestamp.iso8601(value.receivedAt),
+                      let processed = AuroraTimestamp.iso8601(value.processedAt) else { continue }
                 latencies.append(processed.timeIntervalSince(received))
             }
             if seen.count >= wanted.count { break }

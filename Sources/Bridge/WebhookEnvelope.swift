@@ -70,9 +70,7 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = AuroraTimestamp.parseUTC(text) { return date }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
+            if let date = AuroraTimestamp.iso8601(text) { return date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "receivedAt '\(text)' is not ISO 8601")
         }
         return decoder
@@ -146,9 +144,7 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
             texts[name] = text
         }
         let stamp = try required("receivedAt")
-        guard let receivedAt = AuroraTimestamp.parseUTC(stamp)
-            ?? (try? Date(stamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(stamp, strategy: .iso8601)) else {
+        guard let receivedAt = AuroraTimestamp.iso8601(stamp) else {
             throw EnvelopeError("receivedAt '\(stamp)' is not ISO 8601")
         }
         var source: Source?
@@ -168,7 +164,7 @@ public enum JSONText {
     public static func object(_ fields: [String: String]) -> String {
         var out = JSONBytes(capacity: 64)
         out.raw("{")
-        for (index, name) in (fields.count == 1 ? Array(fields.keys) : fields.keys.sorted()).enumerated() {
+        for (index, name) in fields.keys.sorted().enumerated() {
             if index > 0 { out.raw(",") }
             out.string(name); out.raw(":"); out.string(fields[name]!)
         }

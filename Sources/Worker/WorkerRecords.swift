@@ -33,7 +33,6 @@ public enum WorkerHeader {
 
 /// Timestamps in headers and outcome records: ISO 8601 with milliseconds, UTC.
 enum Timestamp {
-    static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     static func text(_ date: Date) -> String {
         var out = JSONBytes(capacity: 24)
         out.timestamp(date)
@@ -41,7 +40,7 @@ enum Timestamp {
     }
     static func parse(_ text: String?) -> Date? {
         guard let text else { return nil }
-        return AuroraTimestamp.parseUTC(text) ?? (try? Date(text, strategy: style)) ?? (try? Date(text, strategy: .iso8601))
+        return AuroraTimestamp.iso8601(text)
     }
 }
 
