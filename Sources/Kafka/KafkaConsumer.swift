@@ -20,7 +20,7 @@ public enum KafkaRebalanceEvent: Sendable, Equatable {
 /// The consumer polls on a dedicated thread into a bounded buffer; when the buffer holds
 /// `bufferCapacity` records it pauses fetching until half of them are taken. Offsets are committed
 /// only once stored with ``storeOffset(_:)``: periodically (`auto.commit.interval.ms`), on
-/// ``commit()``, on revoke and on ``close()``.
+/// ``commit()``, on revoke and on ``close(timeout:)``.
 public final class KafkaConsumer: Service, Sendable {
     /// What the consumer reads.
     public enum Subscription: Sendable {
@@ -44,12 +44,13 @@ public final class KafkaConsumer: Service, Sendable {
         "log.connection.close": "false",
     ]
 
-    /// The records, in partition order. One iterator at a time; it ends after ``close()``.
+    /// The records, in partition order. One iterator at a time; it ends after ``close(timeout:)``.
     public let messages: Messages
 
     private let client: NativeClient
     private let buffer: MessageBuffer
     private let flow: FlowControl
+    private let rebalancer: Rebalancer
     private let poller: LoopThread
     private let closeState = Mutex<CloseState>(.open)
     private let logger: Logger
@@ -61,11 +62,14 @@ public final class KafkaConsumer: Service, Sendable {
     ///   - rebalanceHandler: runs on every assignment change before the partitions move; the
     ///     consumer waits for it (at most `rebalanceHandlerTimeout`) so a caller can finish
     ///     in-flight work and store its offsets.
+    ///   - commitTimeout: how long a commit (``commit()``, and the one on revoke) waits for the
+    ///     group coordinator. librdkafka alone would wait forever for one that does not answer.
     public init(configuration: KafkaConfiguration,
                 subscription: Subscription,
                 bufferCapacity: Int = 10_000,
                 rebalanceHandler: (@Sendable (KafkaRebalanceEvent) async -> Void)? = nil,
                 rebalanceHandlerTimeout: Duration = .seconds(60),
+                commitTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "kafka.consumer"),
                 statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = configuration
@@ -98,7 +102,8 @@ public final class KafkaConsumer: Service, Sendable {
         if case .group = subscription { joinsGroup = true } else { joinsGroup = false }
 
         let rebalancer = Rebalancer(client: client, buffer: buffer, flow: flow, handler: rebalanceHandler,
-                                    handlerTimeout: rebalanceHandlerTimeout, logger: logger)
+                                    handlerTimeout: rebalanceHandlerTimeout, commitTimeout: commitTimeout, logger: logger)
+        self.rebalancer = rebalancer
         context.rebalance.withLock { $0 = { handle, err, list in rebalancer.handle(err, list) } }
 
         rd_kafka_poll_set_consumer(client.handle)
@@ -152,10 +157,12 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     /// Commits the stored offsets now and waits for the group coordinator's answer.
+    /// - Throws: ``KafkaError``; `.timedOut` when the coordinator did not answer within the
+    ///   consumer's `commitTimeout` (the commit may still happen).
     public func commit() async throws {
-        let client = self.client
+        let client = self.client, timeout = rebalancer.commitTimeout
         try await Blocking.run {
-            let err = rd_kafka_commit(client.handle, nil, 0)
+            let err = client.commitStoredOffsets(timeout: timeout)
             if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
             try KafkaError.check(err, "commit")
         }
@@ -223,7 +230,11 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Leaves the group cleanly: the revoke handler runs, stored offsets are committed, the
     /// sequence of messages ends and the client is destroyed. Safe to call more than once.
-    public func close() async {
+    ///
+    /// - Parameter timeout: how long to wait for the group to be left. When the cluster does not
+    ///   answer, librdkafka may retry forever; after `timeout` this returns with a warning and the
+    ///   close goes on in the background. Offsets it could not commit are read again later.
+    public func close(timeout: Duration = .seconds(30)) async {
         let first: Bool = closeState.withLock { state in
             guard case .open = state else { return false }
             state = .closing([])
@@ -255,19 +266,22 @@ public final class KafkaConsumer: Service, Sendable {
             }
         }
         let unsafeToDestroy = joinsGroup && !flow.hasBeenAssigned
+        let rebalancer = self.rebalancer
         await Blocking.run {
             poller.stopAndJoin()
-            let err = rd_kafka_consumer_close(client.handle)  // serves the final revoke on this thread
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                logger.warning("consumer close: \(String(cString: rd_kafka_err2str(err)))")
+            rebalancer.closing(until: .now + timeout)  // the final commit waits no longer than the close
+            let closed = client.closeConsumer(timeout: timeout) {  // serves the final revoke
+                if unsafeToDestroy {
+                    logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
+                    client.abandon()
+                } else {
+                    client.destroy()
+                }
+            }
+            if !closed {
+                logger.warning("consumer close gave up waiting after \(timeout): the cluster does not answer. Stored offsets may stay uncommitted, so their records will be read again; the close goes on in the background")
             }
             buffer.finish()
-            if unsafeToDestroy {
-                logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
-                client.abandon()
-            } else {
-                client.destroy()
-            }
         }
         let waiters: [CheckedContinuation<Void, Never>] = closeState.withLock { state in
             defer { state = .closed }
@@ -283,7 +297,7 @@ public final class KafkaConsumer: Service, Sendable {
         return await Blocking.run { client.brokerAnswers(timeout: .milliseconds(500)) }
     }
 
-    /// Runs until graceful shutdown is requested, then ``close()``.
+    /// Runs until graceful shutdown is requested, then ``close(timeout:)``.
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
@@ -292,10 +306,13 @@ public final class KafkaConsumer: Service, Sendable {
     deinit {
         let open: Bool = closeState.withLock { if case .open = $0 { return true }; return false }
         if open {
+            // Released without close(timeout:): the same bounded close, without its join wait.
             poller.stopAndJoin()
-            rd_kafka_consumer_close(client.handle)
+            let client = self.client, unsafeToDestroy = joinsGroup && !flow.hasBeenAssigned
+            _ = client.closeConsumer(timeout: .seconds(30)) {
+                if unsafeToDestroy { client.abandon() } else { client.destroy() }
+            }
             buffer.finish()
-            if joinsGroup && !flow.hasBeenAssigned { client.abandon() } else { client.destroy() }
         }
     }
 
@@ -409,16 +426,29 @@ final class Rebalancer: Sendable {
     private let flow: FlowControl
     private let handler: (@Sendable (KafkaRebalanceEvent) async -> Void)?
     private let handlerTimeout: Duration
+    let commitTimeout: Duration
+    private let closeDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
 
     init(client: NativeClient, buffer: MessageBuffer, flow: FlowControl,
-         handler: (@Sendable (KafkaRebalanceEvent) async -> Void)?, handlerTimeout: Duration, logger: Logger) {
+         handler: (@Sendable (KafkaRebalanceEvent) async -> Void)?, handlerTimeout: Duration,
+         commitTimeout: Duration, logger: Logger) {
         self.client = client
         self.buffer = buffer
         self.flow = flow
         self.handler = handler
         self.handlerTimeout = handlerTimeout
+        self.commitTimeout = commitTimeout
         self.logger = logger
+    }
+
+    /// The consumer is closing: a commit on revoke waits no later than `deadline`.
+    func closing(until deadline: ContinuousClock.Instant) { closeDeadline.withLock { $0 = deadline } }
+
+    /// How long the commit on revoke may wait.
+    private var commitWait: Duration {
+        guard let deadline = closeDeadline.withLock({ $0 }) else { return commitTimeout }
+        return min(commitTimeout, deadline - .now)
     }
 
     /// Runs on the thread that polls (or closes) the consumer, never on the cooperative pool.
@@ -446,7 +476,7 @@ final class Rebalancer: Sendable {
                                                          "lost": "\(rd_kafka_assignment_lost(handle) != 0)"])
             notify(.revoked(partitions))
             if rd_kafka_assignment_lost(handle) == 0 {
-                let commit = rd_kafka_commit(handle, nil, 0)
+                let commit = client.commitStoredOffsets(timeout: commitWait)
                 if commit != RD_KAFKA_RESP_ERR_NO_ERROR, commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     logger.warning("commit on revoke failed: \(String(cString: rd_kafka_err2str(commit)))")
                 }

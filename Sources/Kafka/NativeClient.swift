@@ -92,9 +92,85 @@ final class NativeClient: @unchecked Sendable {
         return err == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
+    /// Commits the consumer's stored offsets, as `rd_kafka_commit(handle, NULL, 0)` does, but waits
+    /// at most `timeout` for the group coordinator: librdkafka's own wait has no bound when the
+    /// coordinator does not answer (librdkafka#3740). Blocking: call it through ``Blocking`` or
+    /// from a librdkafka callback.
+    /// - Returns: the commit's result (`_NO_OFFSET` when nothing was stored), or `_TIMED_OUT`
+    ///   when no answer came in time; the commit may still happen later.
+    func commitStoredOffsets(timeout: Duration) -> rd_kafka_resp_err_t {
+        guard timeout > .zero else { return RD_KAFKA_RESP_ERR__TIMED_OUT }
+        guard let queue = rd_kafka_queue_new(handle) else { return rd_kafka_commit(handle, nil, 0) }
+        defer { rd_kafka_queue_destroy(queue) }
+        let started = rd_kafka_commit_queue(handle, nil, queue, nil, nil)
+        guard started == RD_KAFKA_RESP_ERR_NO_ERROR else { return started }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard let event = rd_kafka_queue_poll(queue, min(deadline - ContinuousClock.now, .milliseconds(100)).milliseconds) else { continue }
+            defer { rd_kafka_event_destroy(event) }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT { return rd_kafka_event_error(event) }
+        }
+        return RD_KAFKA_RESP_ERR__TIMED_OUT
+    }
+
+    /// Leaves the consumer group as `rd_kafka_consumer_close` does (final revoke, commit of stored
+    /// offsets), serving its callbacks on the calling thread, but stops waiting after `timeout`:
+    /// librdkafka can retry a coordinator it cannot reach forever (librdkafka#3740). A close that
+    /// does not finish in time goes on on a thread of its own. Blocking: call it through ``Blocking``.
+    /// - Parameter whenClosed: runs once the close is done, on this thread or on that one
+    ///   (destroy or abandon the handle there).
+    /// - Returns: whether the close finished within `timeout`.
+    func closeConsumer(timeout: Duration, whenClosed: @escaping @Sendable () -> Void) -> Bool {
+        guard let created = rd_kafka_queue_new(handle) else {
+            _ = rd_kafka_consumer_close(handle)  // cannot happen (an allocation); the unbounded close
+            whenClosed()
+            return true
+        }
+        let queue = NativeQueue(pointer: created)
+        if let error = rd_kafka_consumer_close_queue(handle, queue.pointer) {
+            // Nothing to leave (e.g. after a fatal error).
+            context.logger.warning("consumer close: \(String(cString: rd_kafka_error_string(error)))")
+            rd_kafka_error_destroy(error)
+            rd_kafka_queue_destroy(queue.pointer)
+            whenClosed()
+            return true
+        }
+        if serveClose(queue, until: .now + timeout) {
+            rd_kafka_queue_destroy(queue.pointer)
+            whenClosed()
+            return true
+        }
+        let thread = Thread { [self] in
+            _ = serveClose(queue, until: nil)
+            rd_kafka_queue_destroy(queue.pointer)
+            whenClosed()
+        }
+        thread.name = "kafka-consumer-close"
+        thread.start()
+        return false
+    }
+
+    /// Serves a closing consumer's queue until the close is done (true) or `deadline` passes.
+    /// Rebalances go to the consumer's rebalance callback; other events (records fetched before
+    /// the close, errors) are dropped: nothing was handed out for them.
+    private func serveClose(_ queue: NativeQueue, until deadline: ContinuousClock.Instant?) -> Bool {
+        while rd_kafka_consumer_closed(handle) == 0 {
+            if let deadline, ContinuousClock.now >= deadline { return false }
+            guard let event = rd_kafka_queue_poll(queue.pointer, 100) else { continue }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE, let partitions = rd_kafka_event_topic_partition_list(event) {
+                context.rebalance.withLock { $0 }?(handle, rd_kafka_event_error(event), partitions)
+            }
+            rd_kafka_event_destroy(event)
+        }
+        return true
+    }
+
+    /// An `rd_kafka_queue_t *`, used by one thread at a time.
+    private struct NativeQueue: @unchecked Sendable { let pointer: OpaquePointer }
+
     /// Gives the handle up without `rd_kafka_destroy`, keeping it (and its context) alive for the
-    /// rest of the process. Only for a handle librdkafka itself cannot destroy safely (see
-    /// ``KafkaConsumer/close()``); never the normal path.
+    /// rest of the process. Only for a handle librdkafka itself cannot destroy safely or in time
+    /// (see ``KafkaConsumer/close(timeout:)``); never the normal path.
     func abandon() {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         _ = Unmanaged.passRetained(self)

@@ -91,10 +91,33 @@ struct FaultTests {
         let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
         _ = try await collect(consumer, count: 1)
         try cluster.setBrokerDown(-1)
-        try await withTimeout(.seconds(20), "consumer close with the cluster down") { await consumer.close() }
+        try await withTimeout(.seconds(20), "consumer close with the cluster down") { await consumer.close(timeout: .seconds(10)) }
         try await withTimeout(.seconds(5), "second close") { await consumer.close() }
         var iterator = consumer.messages.makeAsyncIterator()
         #expect(await iterator.next() == nil)
+        cluster.shutdown()
+    }
+
+    @Test("a consumer close gives up on a cluster that does not answer; the close goes on in the background")
+    func closeGivesUpWaiting() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        let producer = try makeProducer(cluster)
+        _ = try await producer.send(topic: topic, key: "k", value: [0])
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        _ = try await collect(consumer, count: 1)  // stores an offset, so the close has a commit to make
+        // Every answer now takes a minute: the close's commit and LeaveGroup wait (librdkafka#3740:
+        // a close can wait forever for a cluster that does not answer).
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 60_000)
+        let start = ContinuousClock.now
+        try await withTimeout(.seconds(20), "a close bounded at 2 s") { await consumer.close(timeout: .seconds(2)) }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .seconds(2), "the close finished before the cluster answered: nothing was bounded")
+        #expect(elapsed < .seconds(10))
+        var iterator = consumer.messages.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        try await withTimeout(.seconds(5), "second close") { await consumer.close() }
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 0)
+        await producer.shutdown()
         cluster.shutdown()
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 
 /// Quiet logging for tests, unless TEST_LOG_LEVEL is set.
 public let testLogger: Logger = {
@@ -16,16 +17,49 @@ public struct TimeoutError: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, failing with ``TimeoutError`` if it takes longer than `limit`.
+///
+/// On time-out `body` is cancelled but not waited for: an operation that ignores cancellation
+/// (a blocking librdkafka call, say) fails the test instead of hanging the suite.
 public func withTimeout<T: Sendable>(_ limit: Duration, _ what: String = "operation",
                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError(what: what)
+    let race = TimeoutRace<T>()
+    let work = Task { try await body() }
+    Task { race.finish(with: await work.result) }
+    let timer = Task {
+        try await Task.sleep(for: limit)
+        race.finish(with: .failure(TimeoutError(what: what)))
+    }
+    defer { timer.cancel() }
+    let result = await race.result
+    if case .failure(let error) = result, error is TimeoutError { work.cancel() }
+    return try result.get()
+}
+
+/// The first of several outcomes, handed to whoever waits for it.
+private final class TimeoutRace<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<Result<T, any Error>, Never>?)>((nil, nil))
+
+    func finish(with result: Result<T, any Error>) {
+        let waiter: CheckedContinuation<Result<T, any Error>, Never>? = state.withLock { state in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+        waiter?.resume(returning: result)
+    }
+
+    var result: Result<T, any Error> {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Result<T, any Error>? = state.withLock { state in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
     }
 }
 
