@@ -130,24 +130,27 @@ public struct TenantConfiguration: Sendable, Equatable {
     public var statuses: Set<String>
 
     /// Checks a presented webhook token against the stored hash in constant time.
-    public func acceptsToken(_ token: String) -> Bool {
-        var token = token
+    public func acceptsToken(_ token: String) -> Bool { Self.token(token, matches: webhookTokenSHA256) }
+
+    /// Whether `token`'s SHA-256 is `storedHash` (64 lowercase hex digits), compared in constant
+    /// time over contiguous bytes, without stopping at the first difference.
+    public static func token(_ token: String, matches storedHash: String) -> Bool {
+        var token = token, stored = storedHash
         let digest = token.withUTF8 { SHA256.hash(data: $0) }
-        // The stored hash is 64 lowercase hex digits (checked on load); compare digit by digit.
-        let stored = webhookTokenSHA256.utf8
-        guard stored.count == 2 * SHA256.byteCount else { return false }
-        var difference: UInt8 = 0
-        var digit = stored.makeIterator()
-        let hexDigits: StaticString = "0123456789abcdef"
-        hexDigits.withUTF8Buffer { hex in
-            digest.withUnsafeBytes { bytes in
-                for byte in bytes {
-                    difference |= hex[Int(byte >> 4)] ^ digit.next()!
-                    difference |= hex[Int(byte & 0x0F)] ^ digit.next()!
+        return stored.withUTF8 { stored in
+            guard stored.count == 2 * SHA256.byteCount else { return false }
+            let hexDigits: StaticString = "0123456789abcdef"
+            return hexDigits.withUTF8Buffer { hex in
+                digest.withUnsafeBytes { bytes in
+                    var difference: UInt8 = 0
+                    for (index, byte) in bytes.enumerated() {
+                        difference |= hex[Int(byte >> 4)] ^ stored[2 * index]
+                        difference |= hex[Int(byte & 0x0F)] ^ stored[2 * index + 1]
+                    }
+                    return difference == 0
                 }
             }
         }
-        return difference == 0
     }
 }
 
@@ -178,9 +181,13 @@ public struct TenantsError: Error, Sendable, CustomStringConvertible, Equatable 
 /// ```
 public struct TenantsRegistry: Sendable {
     public let tenants: [String: TenantConfiguration]
+    /// `webhookTokenSHA256` by slug: what the gateway reads on every request, without copying a
+    /// whole configuration.
+    public let webhookTokenHashes: [String: String]
 
     public init(_ tenants: [TenantConfiguration]) {
         self.tenants = Dictionary(tenants.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
+        webhookTokenHashes = self.tenants.mapValues(\.webhookTokenSHA256)
     }
 
     public subscript(slug: String) -> TenantConfiguration? { tenants[slug] }

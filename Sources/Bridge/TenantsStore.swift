@@ -32,6 +32,9 @@ public final class TenantsStore: Sendable {
     public var registry: TenantsRegistry { current.withLock { $0 } }
     public subscript(slug: String) -> TenantConfiguration? { current.withLock { $0[slug] } }
 
+    /// The tenant's `webhookTokenSHA256`, nil for an unknown slug (the gateway's per-request lookup).
+    public func webhookTokenHash(_ slug: String) -> String? { current.withLock { $0.webhookTokenHashes[slug] } }
+
     /// Re-reads the file. Returns false (and keeps the old registry) when it is invalid.
     @discardableResult
     public func reload() -> Bool {

@@ -162,6 +162,11 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
 public enum JSONText {
     /// A flat JSON object of strings, keys sorted (small answers; no Foundation round trip).
     public static func object(_ fields: [String: String]) -> String {
+        String(decoding: objectBytes(fields), as: UTF8.self)
+    }
+
+    /// ``object(_:)`` as UTF-8 bytes.
+    public static func objectBytes(_ fields: [String: String]) -> [UInt8] {
         var out = JSONBytes(capacity: 64)
         out.raw("{")
         for (index, name) in fields.keys.sorted().enumerated() {
@@ -169,7 +174,7 @@ public enum JSONText {
             out.string(name); out.raw(":"); out.string(fields[name]!)
         }
         out.raw("}")
-        return String(decoding: out.bytes, as: UTF8.self)
+        return out.bytes
     }
 
     /// A quoted, escaped JSON string.

@@ -62,7 +62,8 @@ extension WebhookGateway {
                                                   "tenants": "\(tenants)"]))
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            self.metrics.producerQueue(self.queueDepth)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
         }
         router.get("/openapi.json") { _, _ -> Response in
@@ -85,10 +86,10 @@ extension WebhookGateway {
     }
 
     static func json(_ answer: GatewayAnswer) -> Response {
-        let data = JSONText.object(answer.body)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter = answer.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: data)))
+        return Response(status: .init(code: answer.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: JSONText.objectBytes(answer.body))))
     }
 
 }

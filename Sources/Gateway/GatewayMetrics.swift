@@ -4,7 +4,7 @@ import Prometheus
 /// The gateway's Prometheus metrics, on its own registry (served at `/metrics`).
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let counters = SynchronizedDictionary<String, Counter>()
+    private let counters = SynchronizedDictionary<RequestLabels, Counter>()
     private let publishLatency: DurationHistogram
     private let inFlight: Gauge
     private let queueDepth: Gauge
@@ -26,7 +26,7 @@ public final class GatewayMetrics: Sendable {
     /// Counts a finished request. `tenant` is the slug for known tenants, `unknown` otherwise, so a
     /// caller cannot blow up the label set.
     public func request(tenant: String, outcome: String) {
-        counters.value(for: "\(tenant)|\(outcome)") {
+        counters.value(for: RequestLabels(tenant: tenant, outcome: outcome)) {
             registry.makeCounter(descriptor: .init(metricName: "gateway_requests", unitName: "total",
                                                    helpText: "Webhook requests by tenant and outcome"),
                                  labels: [("tenant", tenant), ("outcome", outcome)])
@@ -35,8 +35,15 @@ public final class GatewayMetrics: Sendable {
 
     public func published(after duration: Duration) { publishLatency.record(duration) }
     public func inFlight(_ delta: Int) { delta > 0 ? inFlight.increment(by: Double(delta)) : inFlight.decrement(by: Double(-delta)) }
+    /// Sets the producer queue depth gauge (sampled when `/metrics` is scraped).
     public func producerQueue(_ depth: Int) { queueDepth.set(Double(depth)) }
 
     /// The text exposition format.
     public func render() -> String { registry.emitToString() }
+}
+
+/// The labels of one request counter.
+private struct RequestLabels: Hashable, Sendable {
+    let tenant: String
+    let outcome: String
 }

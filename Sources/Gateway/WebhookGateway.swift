@@ -47,6 +47,9 @@ public final class WebhookGateway: Sendable {
     private let limiters = IngressLimiters()
     private let logger: Logger
 
+    /// Records waiting in the producer (sampled for `/metrics`).
+    var queueDepth: Int { publisher.queueDepth }
+
     public init(configuration: GatewayConfiguration, tenants: TenantsStore, publisher: any WebhookPublisher,
                 metrics: GatewayMetrics = GatewayMetrics(), logger: Logger = Logger(label: "gateway")) {
         self.configuration = configuration
@@ -66,10 +69,10 @@ public final class WebhookGateway: Sendable {
                               body: (Int) async throws -> [UInt8]) async -> GatewayAnswer {
         metrics.inFlight(1)
         defer { metrics.inFlight(-1) }
-        let known = tenants[slug]
-        let label = known == nil ? "unknown" : slug
+        let tokenHash = tenants.webhookTokenHash(slug)
+        let label = tokenHash == nil ? "unknown" : slug
         do {
-            let answer = try await accept(method: method, slug: slug, tenant: known, rawQuery: rawQuery, urlLength: urlLength,
+            let answer = try await accept(method: method, slug: slug, tokenHash: tokenHash, rawQuery: rawQuery, urlLength: urlLength,
                                           header: header, remoteAddress: remoteAddress, body: body)
             metrics.request(tenant: label, outcome: "accepted")
             return answer
@@ -86,14 +89,14 @@ public final class WebhookGateway: Sendable {
         }
     }
 
-    private func accept(method: String, slug: String, tenant: TenantConfiguration?, rawQuery: String, urlLength: Int,
+    private func accept(method: String, slug: String, tokenHash: String?, rawQuery: String, urlLength: Int,
                         header: (String) -> String?, remoteAddress: String?,
                         body: (Int) async throws -> [UInt8]) async throws -> GatewayAnswer {
         let limits = configuration.limits
         guard urlLength <= limits.maxURLBytes else {
             throw WebhookRejection(414, "url_too_long", "the URL is longer than \(limits.maxURLBytes) bytes")
         }
-        guard let tenant else {
+        guard let tokenHash else {
             throw WebhookRejection(404, "unknown_tenant", "no tenant '\(String(slug.prefix(64)))'; the URL is /webhooks/aurora/<tenant>")
         }
         var parameters = try WebhookRequest.parseQuery(rawQuery, limits: limits)
@@ -104,7 +107,7 @@ public final class WebhookGateway: Sendable {
         guard let token = header(configuration.tokenHeader) ?? bearer ?? queryToken, !token.isEmpty else {
             throw WebhookRejection(401, "missing_token", "send the tenant's token in the \(configuration.tokenHeader) header")
         }
-        guard tenant.acceptsToken(token) else {
+        guard TenantConfiguration.token(token, matches: tokenHash) else {
             throw WebhookRejection(401, "invalid_token", "the token does not match tenant '\(slug)'")
         }
         if let wait = limiters.admit(tenant: slug, rate: configuration.tenantRequestsPerSecond, burst: configuration.tenantBurst) {
@@ -124,7 +127,6 @@ public final class WebhookGateway: Sendable {
         do {
             let report = try await publisher.publish(envelope, headers: headers, deadline: configuration.publishDeadline)
             metrics.published(after: ContinuousClock.now - start)
-            metrics.producerQueue(publisher.queueDepth)
             logger.info("webhook published", metadata: [
                 "event-id": "\(envelope.id)", "tenant": "\(slug)", "status": "\(envelope.status ?? "-")",
                 "aurora-project": "\(envelope.projectID ?? "-")", "partition": "\(report.partition)", "offset": "\(report.offset)",
@@ -132,7 +134,6 @@ public final class WebhookGateway: Sendable {
             ])
             return GatewayAnswer(status: 200, body: ["eventId": envelope.id])
         } catch is PublishTimeout {
-            metrics.producerQueue(publisher.queueDepth)
             throw WebhookRejection(503, "kafka_unavailable",
                                    "Kafka did not acknowledge within \(configuration.publishDeadline); nothing was accepted, retry later",
                                    retryAfterSeconds: 5)
