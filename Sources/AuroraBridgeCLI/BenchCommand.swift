@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators for ops/bench (not timed tests).",
-        subcommands: [KafkaBench.self, HTTPCeilingBench.self, WorkerBench.self, EndToEndBench.self]
+        subcommands: [KafkaBench.self, HTTPCeilingBench.self, GatewayCoreBench.self, WorkerBench.self, EndToEndBench.self]
     )
 }
 
@@ -154,15 +154,20 @@ struct HTTPCeilingBench: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let router = Router()
-        router.get("/webhooks/aurora/:tenant") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#)))
-        }
+        Self.addBareRoute(to: router)
         var logger = Logger(label: "bench.http")
         logger.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { _ in printFlushed("http ceiling listening on http://127.0.0.1:\(self.port)") },
                               logger: logger)
         try await ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+
+    /// The bare route: what the gateway answers to a webhook, without doing anything.
+    static func addBareRoute<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/webhooks/aurora/:tenant") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#)))
+        }
     }
 }

@@ -43,6 +43,7 @@ public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvert
     public var partition: Int32
     public var offset: Int64
 
+    /// A report made outside librdkafka (publishers that stand in for Kafka in benchmarks and tests).
     public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition
@@ -97,6 +98,13 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
+
+    /// A report made outside librdkafka (publishers that stand in for Kafka in benchmarks and tests).
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
 }
 
 /// A partition's bounds: `low` is its first offset, `high` the offset its next record will get.
