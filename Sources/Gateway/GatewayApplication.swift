@@ -64,7 +64,7 @@ extension WebhookGateway {
         router.get("/metrics") { _, _ -> Response in
             self.metrics.producerQueue(self.queueDepth)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
+                            body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
         }
         router.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],

@@ -43,7 +43,6 @@ public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvert
     public var partition: Int32
     public var offset: Int64
 
-    /// A report made outside librdkafka (publishers that stand in for Kafka in benchmarks and tests).
     public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition

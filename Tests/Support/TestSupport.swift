@@ -31,7 +31,7 @@ public func withTimeout<T: Sendable>(_ limit: Duration, _ what: String = "operat
     }
     defer { timer.cancel() }
     let result = await race.result
-    if case .failure(let error) = result, error is TimeoutError { work.cancel() }
+    work.cancel()  // nothing when it finished; else it is asked to stop, and left to do so
     return try result.get()
 }
 
