@@ -121,6 +121,25 @@ struct FaultTests {
         cluster.shutdown()
     }
 
+    @Test("a producer shutdown gives up on a cluster that does not answer: the sends waiting fail, nothing hangs")
+    func producerShutdownWithoutAnswers() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        let producer = try makeProducer(cluster, ["message.timeout.ms": "120000"])
+        _ = try await producer.send(topic: topic, key: "k", value: [0])
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 60_000)
+        let waiting = Task { try await producer.send(topic: topic, key: "k", value: [1]) }
+        try await Task.sleep(for: .milliseconds(300))  // the record is sent; its answer is a minute away
+        let start = ContinuousClock.now
+        try await withTimeout(.seconds(15), "producer shutdown without answers") { await producer.shutdown(timeout: .seconds(1)) }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .seconds(1), "the record was acknowledged after all: nothing waited")
+        #expect(elapsed < .seconds(10))
+        let result = await waiting.result
+        #expect(throws: KafkaError.self) { try result.get() }
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 0)
+        cluster.shutdown()
+    }
+
     @Test("configuration errors name the property and never echo a secret value")
     func configurationErrors() throws {
         var configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:9092")
