@@ -31,11 +31,7 @@ public struct AuroraClient: Sendable {
     private func get<T: AuroraReadable>(_ segments: [String], wrapper: String, operation: String) async throws -> T {
         let response = try await api.send(.get, path: ["tenants", tenantID] + segments, operation: operation)
         try api.check(response, operation: operation)
-        return try unwrap(T.self, response.body, wrapper: wrapper, operation: operation)
-    }
-
-    private func unwrap<T: AuroraReadable>(_ type: T.Type, _ body: Data, wrapper: String, operation: String) throws -> T {
-        try Self.decode(type, body, wrapper: wrapper, operation: operation)
+        return try Self.decode(T.self, response.body, wrapper: wrapper, operation: operation)
     }
 
     /// Reads an answer's object under `wrapper` with ``JSONParser``; any failure is an
@@ -90,7 +86,7 @@ public struct AuroraClient: Sendable {
         let response = try await api.send(.get, path: ["tenants", tenantID, "projects", projectID, "consumption_profile"], operation: operation)
         if response.status == 404 { return nil }
         try api.check(response, operation: operation)
-        return try unwrap(AuroraConsumptionProfile.self, response.body, wrapper: "consumption_profile", operation: operation)
+        return try Self.decode(AuroraConsumptionProfile.self, response.body, wrapper: "consumption_profile", operation: operation)
     }
 
     public func user(_ id: String) async throws -> AuroraUser {
@@ -108,6 +104,6 @@ public struct AuroraClient: Sendable {
         let body = try JSONEncoder().encode(["webhook": webhook])
         let response = try await api.send(.post, path: ["tenants", tenantID, "webhooks"], body: body, operation: operation)
         try api.check(response, operation: operation)
-        return try unwrap(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)
+        return try Self.decode(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)
     }
 }

@@ -65,7 +65,7 @@ struct GatewayCoreBench: AsyncParsableCommand {
         }
         let channel = EmbeddedChannel()
         let perRound = max(1, requests / rounds)
-        var gatewayCPU = Duration.zero, bareCPU = Duration.zero
+        var gatewayCPU = 0.0, bareCPU = 0.0
         for round in -1..<rounds {  // round -1 warms both up
             let count = round < 0 ? min(perRound, 20_000) : perRound
             let gatewayTime = try await Self.cpuTime {
@@ -84,21 +84,15 @@ struct GatewayCoreBench: AsyncParsableCommand {
             if round >= 0 { gatewayCPU += gatewayTime; bareCPU += bareTime }
         }
         let total = Double(perRound * rounds)
-        let gatewayMicros = gatewayCPU / .microseconds(1) / total, bareMicros = bareCPU / .microseconds(1) / total
+        let gatewayMicros = gatewayCPU * 1e6 / total, bareMicros = bareCPU * 1e6 / total
         printFlushed(String(format: #"{"requests":%d,"gateway_cpu_us":%.2f,"bare_route_cpu_us":%.2f,"ratio":%.2f}"#,
                             perRound * rounds, gatewayMicros, bareMicros, gatewayMicros / bareMicros))
     }
 
-    /// The process's CPU time (user and system) spent in `body`.
-    private static func cpuTime(_ body: () async throws -> Void) async rethrows -> Duration {
-        func now() -> Duration {
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
-            return .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-                + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-        }
-        let start = now()
+    /// The process's CPU seconds (user and system) spent in `body`.
+    private static func cpuTime(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = cpuSeconds()
         try await body()
-        return now() - start
+        return cpuSeconds() - start
     }
 }

@@ -225,7 +225,7 @@ public struct ProjectUpsert: Sendable {
 extension TenantConfiguration {
     /// Whether an agreement in `status` should become a project for this tenant.
     public func processes(_ status: AgreementStatus) -> Bool {
-        statuses.contains(AgreementStatusName.normalize(status.description))
+        statuses.contains(status.description.normalizedName)
     }
 }
 

@@ -298,19 +298,12 @@ struct TenantsFile: Decodable {
                                 requestsPerSecond: coperniq.requestsPerSecond ?? defaults.coperniqRequestsPerSecond ?? 100,
                                 requestsPerDay: coperniq.requestsPerDay ?? defaults.coperniqRequestsPerDay ?? 5000,
                                 properties: coperniq.properties ?? .coperniqDefaults),
-                statuses: Set((statuses ?? defaults.statuses ?? ["signed"]).map { AgreementStatusName.normalize($0) }))
+                statuses: Set((statuses ?? defaults.statuses ?? ["signed"]).map(\.normalizedName)))
         }
     }
 
     var defaults: Defaults?
     var tenants: [Entry]
-}
-
-/// Status names as configured: case and hyphen/underscore do not matter.
-enum AgreementStatusName {
-    static func normalize(_ status: String) -> String {
-        status.normalizedName
-    }
 }
 
 /// Lowercase hex SHA-256.
