@@ -75,6 +75,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Bridge",
+                "HTTPAPI",
                 "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -171,7 +171,7 @@ struct WorkerOpsServer {
 
     static func json(_ status: Int, _ fields: [String: String]) -> Response {
         Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: JSONText.object(fields))))
+                 body: .init(byteBuffer: ByteBuffer(bytes: JSONBytes.object(fields))))
     }
 }
 

@@ -158,33 +158,6 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
     }
 }
 
-/// JSON text for strings, for the few places that write JSON by hand on a hot path.
-public enum JSONText {
-    /// A flat JSON object of strings, keys sorted (small answers; no Foundation round trip).
-    public static func object(_ fields: [String: String]) -> String {
-        String(decoding: objectBytes(fields), as: UTF8.self)
-    }
-
-    /// ``object(_:)`` as UTF-8 bytes.
-    public static func objectBytes(_ fields: [String: String]) -> [UInt8] {
-        var out = JSONBytes(capacity: 64)
-        out.raw("{")
-        for (index, name) in fields.keys.sorted().enumerated() {
-            if index > 0 { out.raw(",") }
-            out.string(name); out.raw(":"); out.string(fields[name]!)
-        }
-        out.raw("}")
-        return out.bytes
-    }
-
-    /// A quoted, escaped JSON string.
-    public static func string(_ text: String) -> String {
-        var out = JSONBytes(capacity: text.utf8.count + 2)
-        out.string(text)
-        return String(decoding: out.bytes, as: UTF8.self)
-    }
-}
-
 /// A record value that is not an envelope.
 public struct EnvelopeError: Error, Sendable, CustomStringConvertible {
     public let description: String

@@ -133,21 +133,9 @@ public struct CoperniqProjectFields: Sendable, Encodable, Equatable {
     public func jsonBody() throws -> Data {
         var out = JSONBytes(capacity: 512)
         out.raw("{\"title\":"); out.string(title)
-        out.raw(",\"address\":[")
-        for (index, line) in address.enumerated() {
-            if index > 0 { out.raw(",") }
-            out.string(line)
-        }
-        out.raw("]")
+        out.raw(",\"address\":"); out.strings(address)
         if let description { out.raw(",\"description\":"); out.string(description) }
-        if let trades {
-            out.raw(",\"trades\":[")
-            for (index, trade) in trades.enumerated() {
-                if index > 0 { out.raw(",") }
-                out.string(trade)
-            }
-            out.raw("]")
-        }
+        if let trades { out.raw(",\"trades\":"); out.strings(trades) }
         if let value { out.raw(",\"value\":"); try out.number(value) }
         if let size { out.raw(",\"size\":"); try out.number(size) }
         if let status { out.raw(",\"status\":"); out.string(status) }

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -89,7 +90,7 @@ extension WebhookGateway {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter = answer.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
         return Response(status: .init(code: answer.status), headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(bytes: JSONText.objectBytes(answer.body))))
+                        body: .init(byteBuffer: ByteBuffer(bytes: JSONBytes.object(answer.body))))
     }
 
 }

@@ -39,6 +39,28 @@ public struct JSONBytes: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Appends an array of strings.
+    public mutating func strings(_ items: [String]) {
+        raw("[")
+        for (index, item) in items.enumerated() {
+            if index > 0 { raw(",") }
+            string(item)
+        }
+        raw("]")
+    }
+
+    /// A flat object of strings, keys sorted: the small answers of the HTTP endpoints.
+    public static func object(_ fields: [String: String]) -> [UInt8] {
+        var out = JSONBytes(capacity: 64)
+        out.raw("{")
+        for (index, name) in fields.keys.sorted().enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(name); out.raw(":"); out.string(fields[name]!)
+        }
+        out.raw("}")
+        return out.bytes
+    }
+
     /// Appends a decimal integer.
     public mutating func integer(_ value: Int) {
         bytes.append(contentsOf: String(value).utf8)
