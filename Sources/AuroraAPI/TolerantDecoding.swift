@@ -98,7 +98,7 @@ struct JSONFields: AuroraFields {
         for name in names {
             switch fields[name] {
             case .number(let value)?: return value
-            case .string(let text)?: if let value = JSONFields.parseNumber(text) { return value }
+            case .string(let text)?: if let value = AuroraText.number(text) { return value }
             default: continue
             }
         }
@@ -108,7 +108,7 @@ struct JSONFields: AuroraFields {
     public func bool(_ name: String) -> Bool? {
         switch fields[name] {
         case .bool(let value)?: value
-        case .string(let text)?: ["true", "1", "yes"].contains(text.lowercased())
+        case .string(let text)?: AuroraText.bool(text)
         default: nil
         }
     }
@@ -140,8 +140,6 @@ struct JSONFields: AuroraFields {
     }
 
     func missing(_ name: String, _ what: String) -> any Error { AuroraShapeError(what) }
-
-    static func parseNumber(_ text: String) -> Double? { KeyedDecodingContainer<AnyKey>.parseNumber(text) }
 }
 
 extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
@@ -155,13 +153,12 @@ extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
         return nil
     }
 
-
     /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
     public func number(_ names: String...) -> Double? {
         for name in names {
             let key = AnyKey(name)
             if let value = try? decodeIfPresent(Double.self, forKey: key) { return value }
-            if let text = try? decodeIfPresent(String.self, forKey: key), let value = Self.parseNumber(text) { return value }
+            if let text = try? decodeIfPresent(String.self, forKey: key), let value = AuroraText.number(text) { return value }
         }
         return nil
     }
@@ -169,7 +166,7 @@ extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
     public func bool(_ name: String) -> Bool? {
         let key = AnyKey(name)
         if let value = try? decodeIfPresent(Bool.self, forKey: key) { return value }
-        if let text = try? decodeIfPresent(String.self, forKey: key) { return ["true", "1", "yes"].contains(text.lowercased()) }
+        if let text = try? decodeIfPresent(String.self, forKey: key) { return AuroraText.bool(text) }
         return nil
     }
 
@@ -206,14 +203,21 @@ extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
         DecodingError.keyNotFound(AnyKey(name), .init(codingPath: codingPath, debugDescription: what))
     }
 
+}
+
+/// How Aurora writes numbers and flags as text, for both readers.
+enum AuroraText {
     /// The number in text such as "104%", " 3.05 " or "$40,260.00": `%`, `$` and `,` are
     /// dropped and surrounding whitespace trimmed; what is left must be a number.
-    static func parseNumber(_ text: String) -> Double? {
+    static func number(_ text: String) -> Double? {
         if let plain = Double(text) { return plain }
         var cleaned = text.unicodeScalars
         cleaned.removeAll { $0 == "%" || $0 == "$" || $0 == "," }
         return Double(String(cleaned).trimmedWhitespace)
     }
+
+    /// "true", "1" or "yes" in any case.
+    static func bool(_ text: String) -> Bool { ["true", "1", "yes"].contains(text.lowercased()) }
 }
 
 /// Aurora's timestamp formats.
@@ -225,9 +229,9 @@ public enum AuroraTimestamp {
         if let date = parseUTC(trimmed) { return date }
         if trimmed.hasSuffix(" UTC") {
             let parts = trimmed.dropLast(4).split(separator: " ")
-            if parts.count == 2 { return iso8601("\(parts[0])T\(parts[1])Z") }
+            if parts.count == 2 { return foundationISO8601("\(parts[0])T\(parts[1])Z") }
         }
-        return iso8601(trimmed)
+        return foundationISO8601(trimmed)
     }
 
     /// The common UTC shapes, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` and `YYYY-MM-DD HH:MM:SS[.fraction] UTC`,
@@ -289,7 +293,11 @@ public enum AuroraTimestamp {
     /// ISO 8601 with or without fractional seconds or an offset: the UTC shapes of ``parseUTC(_:)``
     /// without Foundation, the others through it.
     public static func iso8601(_ text: String) -> Date? {
-        if let date = parseUTC(text) { return date }
+        parseUTC(text) ?? foundationISO8601(text)
+    }
+
+    /// ISO 8601 through Foundation's formatters, with or without fractional seconds.
+    private static func foundationISO8601(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
