@@ -138,36 +138,87 @@ struct KafkaBench: AsyncParsableCommand {
 }
 
 /// A bare Hummingbird route that answers what the gateway answers, without doing anything:
-/// the HTTP ceiling of this stack on this machine, the gateway's baseline in ops/bench.
+/// the HTTP ceiling of this stack on this machine, the gateway's baseline in ops/bench. With
+/// `--publish-to` the route also publishes a record and answers after its delivery report: the
+/// floor any gateway on this stack pays for "answer only when durable".
 struct HTTPCeilingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http-ceiling",
-        abstract: "Serve GET /webhooks/aurora/:tenant answering 200 {eventId} without publishing (a baseline).",
-        discussion: "Example: aurora-bridge bench http-ceiling --port 8099 & wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'"
+        abstract: "Serve GET /webhooks/aurora/:tenant answering 200 {eventId} without doing anything (a baseline).",
+        discussion: """
+            Example: aurora-bridge bench http-ceiling --port 8099 & wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'
+
+            With --publish-to the route publishes a fixed webhook record (keyed by the query string) with the \
+            gateway's producer settings and answers after Kafka acknowledged it: authentication, validation \
+            and the envelope left out, the Kafka publish and the wait for it kept.
+            """
     )
 
     @Option(help: "Port to listen on.")
     var port = 8099
 
+    @Option(help: "Kafka bootstrap servers (host:port,…): also publish each request's record there before answering.")
+    var publishTo: String?
+
+    @Option(help: "Topic for --publish-to.")
+    var topic = "aurora.webhooks"
+
+    @Option(name: .customLong("kafka-property"), help: "A librdkafka property key=value for --publish-to (repeatable), over the gateway's settings.")
+    var kafkaProperties: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         logging.bootstrap()
-        let router = Router()
-        Self.addBareRoute(to: router)
         var logger = Logger(label: "bench.http")
         logger.logLevel = .warning
+        let router = Router()
+        var services: [any Service] = []
+        if let publishTo {
+            let producer = try KafkaProducer(
+                configuration: GatewayCommand.producerConfiguration(
+                    try KafkaConfiguration(bootstrapServers: publishTo).setting(kafkaProperties, option: "--kafka-property")),
+                logger: Logger(label: "bench.http.kafka"))
+            Self.addPublishingRoute(to: router, producer: producer, topic: topic)
+            services.append(producer)  // stops after the server (services stop in reverse order)
+        } else {
+            Self.addBareRoute(to: router)
+        }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { _ in printFlushed("http ceiling listening on http://127.0.0.1:\(self.port)") },
                               logger: logger)
-        try await ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        services.append(app)
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
+
+    private static let answer = #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#
 
     /// The bare route: what the gateway answers to a webhook, without doing anything.
     static func addBareRoute<Context: RequestContext>(to router: Router<Context>) {
         router.get("/webhooks/aurora/:tenant") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#)))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+        }
+    }
+
+    /// The bare route plus the gateway's publish: one fixed webhook record and its headers, keyed
+    /// by the request's query string (so records spread over the partitions as the gateway's do),
+    /// sent with the gateway's 5 s deadline; 200 after the delivery report, else 503.
+    static func addPublishingRoute<Context: RequestContext>(to router: Router<Context>, producer: KafkaProducer, topic: String) {
+        let envelope = WebhookEnvelope(id: RandomID.uuid(), tenant: "bench-solar",
+                                       params: ["project_id": "p1234", "agreement_id": "a123456", "status": "signed"],
+                                       receivedAt: Date(), source: .init(remoteAddress: "127.0.0.1"))
+        let value = envelope.recordValue()
+        let headers = [KafkaHeader("event-id", envelope.id), KafkaHeader("tenant", envelope.tenant),
+                       KafkaHeader("traceparent", TraceParent.continuing(nil).description)]
+        router.get("/webhooks/aurora/:tenant") { request, _ -> Response in
+            do {
+                _ = try await producer.send(topic: topic, key: Array((request.uri.query ?? "").utf8), value: value,
+                                            headers: headers, timeout: .seconds(5))
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+            } catch {
+                return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"kafka_unavailable"}"#)))
+            }
         }
     }
 }

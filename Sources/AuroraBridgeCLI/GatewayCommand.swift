@@ -96,14 +96,8 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch let error as TenantsError {
             throw ValidationError(error.description)
         }
-        var producerConfiguration = try kafka.configuration()
-        // Give up on a record well after the request did, so a late delivery is rare but possible.
-        if producerConfiguration["message.timeout.ms"] == nil { producerConfiguration.set("message.timeout.ms", "30000") }
-        // Every request waits for its record's acknowledgement, so the producer's linger is
-        // webhook latency. 1 ms (not the producer default 5) still lets concurrent webhooks share a
-        // produce request; at 64 connections it took the gateway from 8.7k to 14k requests/s (ops/bench).
-        if producerConfiguration["linger.ms"] == nil { producerConfiguration.set("linger.ms", "1") }
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "aurora-bridge.gateway.kafka"))
+        let producer = try KafkaProducer(configuration: Self.producerConfiguration(try kafka.configuration()),
+                                         logger: Logger(label: "aurora-bridge.gateway.kafka"))
 
         var configuration = GatewayConfiguration()
         configuration.host = host
@@ -129,6 +123,20 @@ struct GatewayCommand: AsyncParsableCommand {
             logger: logger)
         try await group.run()
         logger.info("gateway stopped")
+    }
+}
+
+extension GatewayCommand {
+    /// The gateway's producer settings on top of `configuration` (properties set there win).
+    static func producerConfiguration(_ configuration: KafkaConfiguration) -> KafkaConfiguration {
+        var configuration = configuration
+        // Give up on a record well after the request did, so a late delivery is rare but possible.
+        if configuration["message.timeout.ms"] == nil { configuration.set("message.timeout.ms", "30000") }
+        // Every request waits for its record's acknowledgement, so the producer's linger is
+        // webhook latency. 1 ms (not the producer default 5) still lets concurrent webhooks share a
+        // produce request; at 64 connections it took the gateway from 8.7k to 14k requests/s (ops/bench).
+        if configuration["linger.ms"] == nil { configuration.set("linger.ms", "1") }
+        return configuration
     }
 }
 
