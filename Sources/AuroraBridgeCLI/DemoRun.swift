@@ -77,7 +77,7 @@ struct DemoRun {
             let line = "received \(count)  published \(ids.count)  projects created \(created)  settled \(settled)  "
                 + "retries pending \(ids.count - settled)  dead letters \(deadLetters.count)"
             if tty { print("\r" + line, terminator: "") } else if line != lastLine { print(line) }
-            FileHandle.standardOutput.synchronizeFile()
+            flushStandardOutput()
             lastLine = line
             if settled >= ids.count || ContinuousClock.now > deadline { break }
             try await Task.sleep(for: .seconds(1))

@@ -153,7 +153,7 @@ struct DevCommand: AsyncParsableCommand {
             print("       -H 'X-Aurora-Webhook-Token: \(token)'")
             print("then: curl -s http://127.0.0.1:\(sandboxPort)/sandbox/coperniq/\(tenant)/projects")
         }
-        FileHandle.standardOutput.synchronizeFile()
+        flushStandardOutput()
     }
 
     private func firstSignedProject(_ directory: URL) -> (String, SandboxProject)? {

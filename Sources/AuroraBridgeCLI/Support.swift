@@ -20,6 +20,13 @@ func printFlushed(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// Hands what `print` has buffered to standard output now. Into a pipe or a file, standard output
+/// is fully buffered, so without this a banner or a progress line would show only at exit
+/// (`FileHandle.synchronizeFile()` does not do it: it syncs the descriptor, not C's buffer).
+func flushStandardOutput() {
+    fflush(nil)  // every C output stream; naming `stdout` is refused in Swift 6 (a mutable C global)
+}
+
 /// The process's peak resident memory (VmHWM) in bytes, from /proc; nil where unavailable.
 func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
