@@ -122,4 +122,24 @@ struct DeploymentTests {
         #expect(run.stdout.contains("duplicates by Aurora id: 0"))
         #expect(run.stdout.contains("curl -i 'http://127.0.0.1:\(base)/webhooks/aurora/"))
     }
+
+    @Test("aurora-bridge dev shows its banner while it runs, even into a pipe; the curl it prints is accepted; Ctrl-C stops it")
+    func devBannerWhileRunning() async throws {
+        let base = Int.random(in: 40_001...50_000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Standard output is a pipe here, where it is fully buffered unless the command flushes it.
+        let dev = try BridgeProcess(["dev", "--port", String(base), "--sandbox-port", String(base + 1),
+                                     "--metrics-port", String(base + 2), "--run-dir", directory.path])
+        let curl = try await dev.waitForLine(containing: "curl -i 'http://127.0.0.1:\(base)/webhooks/aurora/", limit: .seconds(120))
+        let header = try await dev.waitForLine(containing: "X-Aurora-Webhook-Token: ")
+        let url = try #require(curl.split(separator: "'").dropFirst().first)
+        let target = String(url.dropFirst("http://127.0.0.1:\(base)".count))
+        let token = try #require(header.split(separator: "'").dropFirst().first?.split(separator: " ").last)
+        let answer = try await RawHTTP.send(port: base, target: target, headers: [("X-Aurora-Webhook-Token", String(token))])
+        #expect(answer.status == 200, "\(answer.body)")
+        #expect(answer.body.contains("eventId"))
+        dev.signal(SIGINT)
+        #expect(try await dev.waitForExit(limit: .seconds(60)) == 0, "\(dev.stderrText.suffix(2000))")
+    }
 }
