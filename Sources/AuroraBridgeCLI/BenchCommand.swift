@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bridge
 import Foundation
+import Gateway
 import Kafka
 import Hummingbird
 import Logging
@@ -202,7 +203,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
 
     /// The bare route plus the gateway's publish: one fixed webhook record and its headers, keyed
     /// by the request's query string (so records spread over the partitions as the gateway's do),
-    /// sent with the gateway's 5 s deadline; 200 after the delivery report, else 503.
+    /// sent with the gateway's default deadline; 200 after the delivery report, else 503.
     static func addPublishingRoute<Context: RequestContext>(to router: Router<Context>, producer: KafkaProducer, topic: String) {
         let envelope = WebhookEnvelope(id: RandomID.uuid(), tenant: "bench-solar",
                                        params: ["project_id": "p1234", "agreement_id": "a123456", "status": "signed"],
@@ -210,10 +211,11 @@ struct HTTPCeilingBench: AsyncParsableCommand {
         let value = envelope.recordValue()
         let headers = [KafkaHeader("event-id", envelope.id), KafkaHeader("tenant", envelope.tenant),
                        KafkaHeader("traceparent", TraceParent.continuing(nil).description)]
+        let deadline = GatewayConfiguration().publishDeadline
         router.get("/webhooks/aurora/:tenant") { request, _ -> Response in
             do {
                 _ = try await producer.send(topic: topic, key: Array((request.uri.query ?? "").utf8), value: value,
-                                            headers: headers, timeout: .seconds(5))
+                                            headers: headers, timeout: deadline)
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
             } catch {
                 return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
