@@ -202,7 +202,6 @@ extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
     public func missing(_ name: String, _ what: String) -> any Error {
         DecodingError.keyNotFound(AnyKey(name), .init(codingPath: codingPath, debugDescription: what))
     }
-
 }
 
 /// How Aurora writes numbers and flags as text, for both readers.

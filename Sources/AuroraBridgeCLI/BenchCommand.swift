@@ -192,13 +192,15 @@ struct HTTPCeilingBench: AsyncParsableCommand {
         try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 
-    private static let answer = #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#
+    /// What the gateway answers to an accepted webhook, with a fixed event id.
+    private static func accepted() -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: #"{"eventId":"00000000-0000-0000-0000-000000000000"}"#)))
+    }
 
     /// The bare route: what the gateway answers to a webhook, without doing anything.
     static func addBareRoute<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/webhooks/aurora/:tenant") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
-        }
+        router.get("/webhooks/aurora/:tenant") { _, _ -> Response in accepted() }
     }
 
     /// The bare route plus the gateway's publish: one fixed webhook record and its headers, keyed
@@ -216,7 +218,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
             do {
                 _ = try await producer.send(topic: topic, key: Array((request.uri.query ?? "").utf8), value: value,
                                             headers: headers, timeout: deadline)
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+                return accepted()
             } catch {
                 return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"kafka_unavailable"}"#)))

@@ -259,24 +259,19 @@ public final class KafkaConsumer: Service, Sendable {
         // destroyed after its JoinGroup but before its first assignment. Give a join in progress a
         // moment to finish (the poll thread keeps serving it); if it cannot (the cluster went away
         // mid-join), the handle is left undestroyed rather than crash the process.
-        if joinsGroup, !flow.hasBeenAssigned {
+        if unsafeToDestroy {
             let deadline = ContinuousClock.now + .seconds(10)
             while !flow.hasBeenAssigned, ContinuousClock.now < deadline, await joinMayBeInProgress() {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
-        let unsafeToDestroy = joinsGroup && !flow.hasBeenAssigned
+        let unsafeToDestroy = self.unsafeToDestroy
         let rebalancer = self.rebalancer
         await Blocking.run {
             poller.stopAndJoin()
             rebalancer.closing(until: .now + timeout)  // the final commit waits no longer than the close
             let closed = client.closeConsumer(timeout: timeout) {  // serves the final revoke
-                if unsafeToDestroy {
-                    logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
-                    client.abandon()
-                } else {
-                    client.destroy()
-                }
+                Self.release(client, unsafeToDestroy: unsafeToDestroy, logger: logger)
             }
             if !closed {
                 logger.warning("consumer close gave up waiting after \(timeout): the cluster does not answer. Stored offsets may stay uncommitted, so their records will be read again; the close goes on in the background")
@@ -303,14 +298,29 @@ public final class KafkaConsumer: Service, Sendable {
         await close()
     }
 
+    /// A group consumer closed before its first assignment arrived: librdkafka 2.0.2 aborts when
+    /// such a handle is destroyed.
+    private var unsafeToDestroy: Bool { joinsGroup && !flow.hasBeenAssigned }
+
+    /// Destroys a closed consumer's handle, or keeps it for the rest of the process when
+    /// destroying it is unsafe (see ``unsafeToDestroy``).
+    private static func release(_ client: NativeClient, unsafeToDestroy: Bool, logger: Logger) {
+        if unsafeToDestroy {
+            logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
+            client.abandon()
+        } else {
+            client.destroy()
+        }
+    }
+
     deinit {
         let open: Bool = closeState.withLock { if case .open = $0 { return true }; return false }
         if open {
             // Released without close(timeout:): the same bounded close, without its join wait.
             poller.stopAndJoin()
-            let client = self.client, unsafeToDestroy = joinsGroup && !flow.hasBeenAssigned
+            let client = self.client, unsafeToDestroy = self.unsafeToDestroy, logger = self.logger
             _ = client.closeConsumer(timeout: .seconds(30)) {
-                if unsafeToDestroy { client.abandon() } else { client.destroy() }
+                Self.release(client, unsafeToDestroy: unsafeToDestroy, logger: logger)
             }
             buffer.finish()
         }
