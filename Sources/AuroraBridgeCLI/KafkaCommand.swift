@@ -101,7 +101,7 @@ private struct ClusterService: Service {
 /// Reads control commands from standard input on a thread of its own (reads block).
 private enum ControlReader {
     static func start(cluster: EmbeddedKafka, logger: Logger) {
-        let thread = Thread {
+        NamedThread.start("kafka-control") {
             while let line = readLine() {
                 let words = line.split(separator: " ").map(String.init)
                 guard !words.isEmpty else { continue }
@@ -114,8 +114,6 @@ private enum ControlReader {
                 }
             }
         }
-        thread.name = "kafka-control"
-        thread.start()
     }
 
     struct UsageError: Error, CustomStringConvertible {

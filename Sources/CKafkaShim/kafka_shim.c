@@ -1,3 +1,5 @@
+#define _GNU_SOURCE  /* pthread_setname_np */
+#include <pthread.h>
 #include "kafka_shim.h"
 
 rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
@@ -48,3 +50,11 @@ int64_t kafka_shim_offset_beginning(void) { return RD_KAFKA_OFFSET_BEGINNING; }
 int64_t kafka_shim_offset_end(void) { return RD_KAFKA_OFFSET_END; }
 int64_t kafka_shim_offset_stored(void) { return RD_KAFKA_OFFSET_STORED; }
 int64_t kafka_shim_offset_invalid(void) { return RD_KAFKA_OFFSET_INVALID; }
+
+int kafka_shim_name_thread(const char *name) {
+#if defined(__APPLE__)
+    return pthread_setname_np(name);
+#else
+    return pthread_setname_np(pthread_self(), name);
+#endif
+}

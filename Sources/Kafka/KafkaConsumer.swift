@@ -121,7 +121,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
 
         let topicNames = TopicNameCache()
-        self.poller = LoopThread(name: "kafka-consumer-poll") {
+        self.poller = LoopThread(name: "kafka-cons-poll") {
             guard let first = rd_kafka_consumer_poll(client.handle, 100) else {
                 flow.update()
                 return

@@ -57,7 +57,7 @@ public final class KafkaProducer: Service, Sendable {
         self.logger = logger
         // Yielding the main queue ends a poll in progress (or the next one), so stopping need not
         // wait out its timeout (rd_kafka_yield only works from the polling thread itself).
-        self.poller = LoopThread(name: "kafka-producer-poll", wake: {
+        self.poller = LoopThread(name: "kafka-prod-poll", wake: {
             guard let queue = rd_kafka_queue_get_main(client.handle) else { return }
             rd_kafka_queue_yield(queue)
             rd_kafka_queue_destroy(queue)

@@ -1,3 +1,4 @@
+import CKafkaShim
 import CRdKafka
 import Dispatch
 import Foundation
@@ -140,13 +141,11 @@ final class NativeClient: @unchecked Sendable {
             whenClosed()
             return true
         }
-        let thread = Thread { [self] in
+        NamedThread.start("kafka-close") { [self] in
             _ = serveClose(queue, until: nil)
             rd_kafka_queue_destroy(queue.pointer)
             whenClosed()
         }
-        thread.name = "kafka-consumer-close"
-        thread.start()
         return false
     }
 
@@ -198,6 +197,22 @@ enum Blocking {
     }
 }
 
+/// Starts OS threads that carry their name where operators look (`top -H`, `ps -L`, `perf`,
+/// `/proc/<pid>/task/*/comm`). Foundation's `Thread.name` does not reach the OS thread on Linux.
+public enum NamedThread {
+    /// Linux keeps at most 15 bytes of a thread's name.
+    public static let maxNameBytes = 15
+
+    /// Runs `body` on a new OS thread named `name` (at most ``maxNameBytes`` bytes).
+    public static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        precondition(name.utf8.count <= maxNameBytes, "thread name '\(name)' is longer than \(maxNameBytes) bytes")
+        Thread {
+            _ = kafka_shim_name_thread(name)
+            body()
+        }.start()
+    }
+}
+
 /// A dedicated OS thread running a loop until stopped; ``stopAndJoin()`` waits for it to end.
 final class LoopThread: Sendable {
     private final class Control: Sendable {
@@ -213,12 +228,10 @@ final class LoopThread: Sendable {
     ///   so stopping does not wait out a poll timeout.
     init(name: String, wake: @escaping @Sendable () -> Void = {}, body: @escaping @Sendable () -> Void) {
         self.wake = wake
-        let thread = Thread { [control] in
+        NamedThread.start(name) { [control] in
             while !control.stopRequested.load(ordering: .acquiring) { body() }
             control.finished.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Asks the loop to stop after the current iteration and waits for it. Blocking.

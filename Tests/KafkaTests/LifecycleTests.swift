@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -38,4 +39,20 @@ struct LifecycleTests {
         var iterator = consumer.messages.makeAsyncIterator()
         #expect(await iterator.next() == nil)
     }
+
+    #if os(Linux)
+    @Test("the producer's and consumer's own threads carry their names where operators look (top -H, perf, /proc)")
+    func threadNames() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        let producer = try makeProducer(cluster)
+        let consumer = try makeConsumer(cluster, group: "names", topics: [topic])
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(names.contains("kafka-prod-poll"), "thread names: \(names.sorted())")
+        #expect(names.contains("kafka-cons-poll"), "thread names: \(names.sorted())")
+        await consumer.close()
+        await producer.shutdown()
+    }
+    #endif
 }

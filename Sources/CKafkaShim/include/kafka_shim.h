@@ -32,4 +32,8 @@ int64_t kafka_shim_offset_end(void);
 int64_t kafka_shim_offset_stored(void);
 int64_t kafka_shim_offset_invalid(void);
 
+/// Names the calling thread, as `top -H` and /proc show it (Linux keeps 15 bytes): a GNU
+/// extension Swift's Glibc module does not expose. Returns 0 or an errno value.
+int kafka_shim_name_thread(const char *name);
+
 #endif
