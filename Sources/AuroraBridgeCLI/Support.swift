@@ -16,8 +16,10 @@ struct LoggingOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Writes a line to standard output and flushes it, so a parent process reading a pipe sees it now.
+/// Through `print`'s buffer, so it never overtakes lines printed before it.
 func printFlushed(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    print(line)
+    flushStandardOutput()
 }
 
 /// Hands what `print` has buffered to standard output now. Into a pipe or a file, standard output

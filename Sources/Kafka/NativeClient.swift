@@ -128,23 +128,24 @@ final class NativeClient: @unchecked Sendable {
             return true
         }
         let queue = NativeQueue(pointer: created)
+        let finish: @Sendable () -> Void = {
+            rd_kafka_queue_destroy(queue.pointer)
+            whenClosed()
+        }
         if let error = rd_kafka_consumer_close_queue(handle, queue.pointer) {
             // Nothing to leave (e.g. after a fatal error).
             context.logger.warning("consumer close: \(String(cString: rd_kafka_error_string(error)))")
             rd_kafka_error_destroy(error)
-            rd_kafka_queue_destroy(queue.pointer)
-            whenClosed()
+            finish()
             return true
         }
         if serveClose(queue, until: .now + timeout) {
-            rd_kafka_queue_destroy(queue.pointer)
-            whenClosed()
+            finish()
             return true
         }
         NamedThread.start("kafka-close") { [self] in
             _ = serveClose(queue, until: nil)
-            rd_kafka_queue_destroy(queue.pointer)
-            whenClosed()
+            finish()
         }
         return false
     }
