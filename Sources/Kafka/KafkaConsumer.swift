@@ -316,13 +316,17 @@ public final class KafkaConsumer: Service, Sendable {
     deinit {
         let open: Bool = closeState.withLock { if case .open = $0 { return true }; return false }
         if open {
-            // Released without close(timeout:): the same bounded close, without its join wait.
-            poller.stopAndJoin()
-            let client = self.client, unsafeToDestroy = self.unsafeToDestroy, logger = self.logger
-            _ = client.closeConsumer(timeout: .seconds(30)) {
-                Self.release(client, unsafeToDestroy: unsafeToDestroy, logger: logger)
-            }
+            // Released without close(timeout:): nobody can store an offset any more, so the
+            // records end now; the bounded close runs on a thread of its own, since this may be
+            // the cooperative pool and the close can wait 30 s for a cluster that does not answer.
             buffer.finish()
+            let client = self.client, poller = self.poller, unsafeToDestroy = self.unsafeToDestroy, logger = self.logger
+            NamedThread.start("kafka-close") {
+                poller.stopAndJoin()
+                _ = client.closeConsumer(timeout: .seconds(30)) {
+                    Self.release(client, unsafeToDestroy: unsafeToDestroy, logger: logger)
+                }
+            }
         }
     }
 

@@ -121,6 +121,30 @@ struct FaultTests {
         cluster.shutdown()
     }
 
+    @Test("a consumer released without close does not block the releasing task; its records end and the close runs elsewhere")
+    func releasedWithoutClose() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        let producer = try makeProducer(cluster)
+        _ = try await producer.send(topic: topic, key: "k", value: [0])
+        var consumer: KafkaConsumer? = try makeConsumer(cluster, group: "g", topics: [topic])
+        _ = try await collect(consumer!, count: 1)  // stores an offset, so the close has a commit to make
+        let messages = consumer!.messages
+        // The close's commit and LeaveGroup would now wait a minute for their answers.
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 60_000)
+        let start = ContinuousClock.now
+        consumer = nil  // the last reference: deinit runs here, on this task's (cooperative) thread
+        let released = ContinuousClock.now - start
+        #expect(released < .seconds(1), "releasing the consumer took \(released): its close ran on the releasing thread")
+        let ended = try await withTimeout(.seconds(5), "the records of a released consumer end") {
+            var iterator = messages.makeAsyncIterator()
+            return await iterator.next() == nil
+        }
+        #expect(ended)
+        try cluster.setRoundTripTime(broker: 1, milliseconds: 0)
+        await producer.shutdown()
+        cluster.shutdown()
+    }
+
     @Test("a producer shutdown gives up on a cluster that does not answer: the sends waiting fail, nothing hangs")
     func producerShutdownWithoutAnswers() async throws {
         let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
