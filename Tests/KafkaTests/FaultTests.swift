@@ -100,11 +100,7 @@ struct FaultTests {
 
     @Test("a consumer close gives up on a cluster that does not answer; the close goes on in the background")
     func closeGivesUpWaiting() async throws {
-        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
-        let producer = try makeProducer(cluster)
-        _ = try await producer.send(topic: topic, key: "k", value: [0])
-        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
-        _ = try await collect(consumer, count: 1)  // stores an offset, so the close has a commit to make
+        let (cluster, producer, consumer) = try await consumerWithOffsetToCommit()
         // Every answer now takes a minute: the close's commit and LeaveGroup wait (librdkafka#3740:
         // a close can wait forever for a cluster that does not answer).
         try cluster.setRoundTripTime(broker: 1, milliseconds: 60_000)
@@ -123,11 +119,8 @@ struct FaultTests {
 
     @Test("a consumer released without close does not block the releasing task; its records end and the close runs elsewhere")
     func releasedWithoutClose() async throws {
-        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
-        let producer = try makeProducer(cluster)
-        _ = try await producer.send(topic: topic, key: "k", value: [0])
-        var consumer: KafkaConsumer? = try makeConsumer(cluster, group: "g", topics: [topic])
-        _ = try await collect(consumer!, count: 1)  // stores an offset, so the close has a commit to make
+        let (cluster, producer, held) = try await consumerWithOffsetToCommit()
+        var consumer: KafkaConsumer? = consume held
         let messages = consumer!.messages
         // The close's commit and LeaveGroup would now wait a minute for their answers.
         try cluster.setRoundTripTime(broker: 1, milliseconds: 60_000)
@@ -184,4 +177,14 @@ extension KafkaMessage: Equatable {
     public static func == (lhs: KafkaMessage, rhs: KafkaMessage) -> Bool {
         lhs.topic == rhs.topic && lhs.partition == rhs.partition && lhs.offset == rhs.offset
     }
+}
+
+/// A consumer that has read one record and stored its offset, so its close has a commit to make.
+private func consumerWithOffsetToCommit() async throws -> (EmbeddedKafka, KafkaProducer, KafkaConsumer) {
+    let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+    let producer = try makeProducer(cluster)
+    _ = try await producer.send(topic: topic, key: "k", value: [0])
+    let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+    _ = try await collect(consumer, count: 1)
+    return (cluster, producer, consumer)
 }
