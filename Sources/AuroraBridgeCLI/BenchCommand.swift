@@ -23,8 +23,10 @@ struct KafkaBench: AsyncParsableCommand {
         abstract: "Produce (acks=all, idempotent) or consume N records and report the rate.",
         discussion: """
             Example (ops/bench/run does this beside kcat on the same cluster):
-              aurora-bridge bench kafka produce --bootstrap 127.0.0.1:9092 --topic bench --messages 500000
-              aurora-bridge bench kafka consume --bootstrap 127.0.0.1:9092 --topic bench --messages 500000
+              aurora-bridge bench kafka produce --bootstrap 127.0.0.1:9092 \\
+                --topic bench --messages 500000
+              aurora-bridge bench kafka consume --bootstrap 127.0.0.1:9092 \\
+                --topic bench --messages 500000
             """
     )
 
@@ -147,7 +149,9 @@ struct HTTPCeilingBench: AsyncParsableCommand {
         commandName: "http-ceiling",
         abstract: "Serve GET /webhooks/aurora/:tenant answering 200 {eventId} without doing anything (a baseline).",
         discussion: """
-            Example: aurora-bridge bench http-ceiling --port 8099 & wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'
+            Example:
+              aurora-bridge bench http-ceiling --port 8099 &
+              wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'
 
             With --publish-to the route publishes a fixed webhook record (keyed by the query string) with the \
             gateway's producer settings and answers after Kafka acknowledged it: authentication, validation \

@@ -15,13 +15,13 @@ struct ChaosCommand: AsyncParsableCommand {
         commandName: "chaos",
         abstract: "Run Kafka, the sandbox, the gateway and two workers as processes, inject faults under load, and check the ledger.",
         discussion: """
-            Load: --size webhooks over the sandbox's tenants (signed, repeats, statuses out of order),
-            sent through the gateway and retried as Aurora retries (on 503 or no answer). Faults: API
-            5xx, 429 and timeouts at set rates; one tenant's Aurora key revoked for the whole run; a
-            worker killed with SIGKILL (and restarted) twice; a Kafka broker down, then up; the gateway
-            restarted. The ledger, at the end: every webhook answered 2xx is a Coperniq project (signed,
-            healthy tenants), a skip, or a dead letter with its class; no Coperniq duplicate; nothing
-            lost; no gateway 5xx but 503; no API key or webhook token in any log or dead-letter header.
+            Load: --size webhooks over the sandbox's tenants (signed, repeats, statuses out of order), \
+            sent through the gateway and retried as Aurora retries (on 503 or no answer). Faults: API \
+            5xx, 429 and timeouts at set rates; one tenant's Aurora key revoked for the whole run; a \
+            worker killed with SIGKILL (and restarted) twice; a Kafka broker down, then up; the gateway \
+            restarted. The ledger, at the end: every webhook answered 2xx is a Coperniq project (signed, \
+            healthy tenants), a skip, or a dead letter with its class; no Coperniq duplicate; nothing \
+            lost; no gateway 5xx but 503; no API key or webhook token in any log or dead-letter header. \
             Exits 0 when all of that holds. ops/test runs a small size, ops/bench a large one.
 
             Example: aurora-bridge chaos --size 2000

@@ -13,19 +13,19 @@ struct DLQCommand: AsyncParsableCommand {
         commandName: "dlq",
         abstract: "List, show, count and replay the dead letters of aurora.webhooks.dlq.",
         discussion: """
-            Reading never joins or moves a consumer group. Replays go back to aurora.webhooks with the
-            attempt count reset and replayed-from / replay-id headers, and are recorded in a compacted
+            Reading never joins or moves a consumer group. Replays go back to aurora.webhooks with the \
+            attempt count reset and replayed-from / replay-id headers, and are recorded in a compacted \
             ledger topic (aurora.webhooks.dlq.replays) so a dead letter is not replayed twice by accident.
 
-            Exit codes: 0 done; 1 bad arguments or Kafka unreachable; 2 replay not confirmed;
+            Exit codes: 0 done; 1 bad arguments or Kafka unreachable; 2 replay not confirmed; \
             3 some replays failed.
 
             Example (a revoked key was fixed; replay that tenant's auth failures of the night):
               aurora-bridge dlq stats
               aurora-bridge dlq list --tenant acme-solar --since 12h
-              aurora-bridge dlq replay --tenant acme-solar \
+              aurora-bridge dlq replay --tenant acme-solar \\
                 --error-class aurora.unauthorized --since 12h --dry-run
-              aurora-bridge dlq replay --tenant acme-solar \
+              aurora-bridge dlq replay --tenant acme-solar \\
                 --error-class aurora.unauthorized --since 12h --yes
             """,
         subcommands: [DLQList.self, DLQShow.self, DLQStats.self, DLQReplay.self]
@@ -155,7 +155,10 @@ struct DLQShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "One dead letter: the envelope, every header, the error of every attempt.",
-        discussion: "Example: aurora-bridge dlq show 6f1c2a9e-0d5b-4e0e-9a51-0c1d2e3f4a5b"
+        discussion: """
+            Example:
+              aurora-bridge dlq show 6f1c2a9e-0d5b-4e0e-9a51-0c1d2e3f4a5b
+            """
     )
 
     @Argument(help: "The event id (from `dlq list`).")
@@ -229,12 +232,12 @@ struct DLQReplay: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Put the matching dead letters back on aurora.webhooks (attempts reset), once each.",
         discussion: """
-            A dead letter already replayed (in the ledger) is skipped and named, unless --force.
+            A dead letter already replayed (in the ledger) is skipped and named, unless --force. \
             More than --confirm-over records need a confirmation: answer y on a terminal, or pass --yes.
 
             Examples:
               aurora-bridge dlq replay --tenant acme-solar --dry-run
-              aurora-bridge dlq replay --tenant acme-solar \
+              aurora-bridge dlq replay --tenant acme-solar \\
                 --error-class aurora.unauthorized --yes
             """
     )

@@ -17,21 +17,22 @@ struct DevCommand: AsyncParsableCommand {
         commandName: "dev",
         abstract: "Run the whole system here: embedded Kafka, the sandbox APIs, the gateway and two workers (ops/dev).",
         discussion: """
-            Every part is its own `aurora-bridge` process, as in production; a part that dies is
+            Every part is its own `aurora-bridge` process, as in production; a part that dies is \
             restarted. Logs go to --run-dir. Ctrl-C stops everything (gateway first, Kafka last).
 
-            --demo N sends N webhooks through the gateway (duplicates, statuses out of order, a few
-            injected API faults), shows progress, prints a summary, and exits 0 only when every
-            accepted webhook ended as a project, a skip or a dead letter, and Coperniq holds no
+            --demo N sends N webhooks through the gateway (duplicates, statuses out of order, a few \
+            injected API faults), shows progress, prints a summary, and exits 0 only when every \
+            accepted webhook ended as a project, a skip or a dead letter, and Coperniq holds no \
             duplicate.
 
-            With --brokers and --config the same command runs the gateway and workers against real
+            With --brokers and --config the same command runs the gateway and workers against real \
             Kafka, Aurora and Coperniq (no embedded Kafka, no sandbox, no --demo).
 
             Examples:
               aurora-bridge dev
               aurora-bridge dev --demo 1000
-              aurora-bridge dev --brokers kafka:9092 --config /etc/aurora-bridge/tenants.yaml
+              aurora-bridge dev --brokers kafka:9092 \\
+                --config /etc/aurora-bridge/tenants.yaml
             """
     )
 

@@ -16,10 +16,10 @@ struct EndToEndBench: AsyncParsableCommand {
         commandName: "e2e",
         abstract: "Send signed webhooks through a gateway at a steady rate and report receipt → project latency (p50, p99).",
         discussion: """
-            ops/bench/run e2e starts Kafka, the sandbox (--registry-out, --tenants-out), a gateway and
+            ops/bench/run e2e starts Kafka, the sandbox (--registry-out, --tenants-out), a gateway and \
             a worker, then:
-              aurora-bridge bench e2e --gateway http://127.0.0.1:8098 --bootstrap B --registry DIR \\
-                --sandbox-tenants FILE --rate 40 --seconds 20
+              aurora-bridge bench e2e --gateway http://127.0.0.1:8098 --bootstrap B \\
+                --registry DIR --sandbox-tenants FILE --rate 40 --seconds 20
             """
     )
 

@@ -44,15 +44,17 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "Receive Aurora webhooks, authenticate and validate them, and publish them to Kafka.",
         discussion: """
-            Answers 200 {eventId} only after Kafka acknowledged the event (acks=all, idempotent);
-            503 with Retry-After when it could not within --publish-timeout-ms (Aurora retries);
-            4xx with {error, detail} for requests that are wrong (nothing is published).
+            Answers 200 {eventId} only after Kafka acknowledged the event (acks=all, idempotent); \
+            503 with Retry-After when it could not within --publish-timeout-ms (Aurora retries); \
+            4xx with {error, detail} for requests that are wrong (nothing is published). \
             Reload the tenants file with SIGHUP (or just edit it); SIGTERM drains and exits 0.
 
             Example:
-              aurora-bridge gateway --brokers kafka:9092 --tenants /etc/aurora-bridge/tenants.yaml --port 8080
-              curl "http://localhost:8080/webhooks/aurora/acme-solar?project_id=P&agreement_id=A&status=signed" \\
-                   -H "X-Aurora-Webhook-Token: $TOKEN"
+              aurora-bridge gateway --brokers kafka:9092 \\
+                --tenants /etc/aurora-bridge/tenants.yaml --port 8080
+              curl -G http://localhost:8080/webhooks/aurora/acme-solar \\
+                -d project_id=P -d agreement_id=A -d status=signed \\
+                -H "X-Aurora-Webhook-Token: $TOKEN"
             """
     )
 

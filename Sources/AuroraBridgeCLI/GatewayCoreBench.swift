@@ -17,7 +17,10 @@ struct GatewayCoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway-core",
         abstract: "CPU per webhook request of the gateway's router vs the bare route, in process (no sockets, no Kafka).",
-        discussion: "Example: aurora-bridge bench gateway-core --requests 200000   (prints one JSON line)"
+        discussion: """
+            Prints one JSON line. Example:
+              aurora-bridge bench gateway-core --requests 200000
+            """
     )
 
     @Option(help: "Requests through each router, split into alternating rounds.")

@@ -23,8 +23,9 @@ struct KafkaCommand: AsyncParsableCommand {
               rtt <broker-id> <milliseconds>              add round-trip delay
 
             Example:
-              aurora-bridge kafka --brokers 3 --topics aurora.webhooks:12,aurora.webhooks.dlq:12
-              kcat -L -b "$(head -1 bootstrap.txt)"
+              aurora-bridge kafka --brokers 3 --bootstrap-file bootstrap.txt \\
+                --topics aurora.webhooks:12,aurora.webhooks.dlq:12 &
+              kcat -L -b "$(cat bootstrap.txt)"
             """
     )
 

@@ -13,17 +13,17 @@ struct SandboxCommand: AsyncParsableCommand {
             One HTTP server plays both sides:
               Aurora    <base URL>/tenants/{tenant id}/...   Authorization: Bearer <key>
               Coperniq  <base URL>/v1/...                     x-api-key: <key>
-            The first line on standard output is the base URL. The tenants (slug, Aurora
-            tenant id, both keys, Coperniq workflow id, every Aurora project) are at
+            The first line on standard output is the base URL. The tenants (slug, Aurora \
+            tenant id, both keys, Coperniq workflow id, every Aurora project) are at \
             GET /sandbox/tenants and, with --tenants-out, in a JSON file.
 
-            Data. --seed decides every id, key, name and number: the same seed gives the
-            same tenants. --tenants companies (acme-solar, sunrise-energy, ...) get
-            --projects Aurora projects each. Most agreements are signed, some viewed or
-            sent; some projects have no financing, no consumption profile (404 "Consumption
-            profile is not filled out") or no customer email or phone; and each tenant has
-            the shape quirks integrations meet: arrays as a JSON string, "104%" offsets,
-            ISO timestamps, 2022.09 pricing names, no energy production, hyphenated
+            Data. --seed decides every id, key, name and number: the same seed gives the \
+            same tenants. --tenants companies (acme-solar, sunrise-energy, ...) get \
+            --projects Aurora projects each. Most agreements are signed, some viewed or \
+            sent; some projects have no financing, no consumption profile (404 "Consumption \
+            profile is not filled out") or no customer email or phone; and each tenant has \
+            the shape quirks integrations meet: arrays as a JSON string, "104%" offsets, \
+            ISO timestamps, 2022.09 pricing names, no energy production, hyphenated \
             statuses, an unknown financing option ("pace").
 
             Limits per API key, as the real services (0 turns one off):
@@ -41,11 +41,11 @@ struct SandboxCommand: AsyncParsableCommand {
                                      the client times out; a Coperniq write is still
                                      done first, as when a response is lost
               --drop-rate 0.01       1% lose the connection without any answer
-            Faults are drawn before authentication and before any work: a faulted
+            Faults are drawn before authentication and before any work: a faulted \
             create creates nothing (except the late answers above).
 
-            Webhooks. Subscriptions created with POST /tenants/{tid}/webhooks are called
-            (GET, placeholders filled, auth header added) when an agreement changes
+            Webhooks. Subscriptions created with POST /tenants/{tid}/webhooks are called \
+            (GET, placeholders filled, auth header added) when an agreement changes \
             status through the controls below; failures are retried.
               --webhook-duplicate-rate 0.1   10% of events are sent twice
 
@@ -73,7 +73,8 @@ struct SandboxCommand: AsyncParsableCommand {
                 --latency-ms 20-80 --error-rate 0.05 --rate-limit-rate 0.02 \\
                 --timeout-rate 0.01 --timeout-delay-ms 2000 --drop-rate 0.01 \\
                 --aurora-rpm 90 --coperniq-rps 100 --coperniq-rpd 5000 \\
-                --tenants-out /tmp/sandbox-tenants.json --registry-out /tmp/sandbox-registry
+                --tenants-out /tmp/sandbox-tenants.json \\
+                --registry-out /tmp/sandbox-registry
               curl -s localhost:8090/sandbox/tenants | jq -r '.[].slug'
             """
     )

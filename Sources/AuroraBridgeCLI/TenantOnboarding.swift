@@ -13,15 +13,17 @@ struct TenantCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Call every Aurora and Coperniq endpoint the pipeline uses with a tenant's keys; print ✓/✗ with the fix.",
         discussion: """
-            Aurora: the key (webhooks list), then from one real agreement: the agreement, its project,
-            design summary, pricing, financings, consumption profile and owner user. The agreement is
-            --agreement, or the tenant's most recent webhook on aurora.webhooks when Kafka is given
-            (--brokers or AURORA_BRIDGE_BROKERS). Coperniq: the key, the workflow, and every configured
+            Aurora: the key (webhooks list), then from one real agreement: the agreement, its project, \
+            design summary, pricing, financings, consumption profile and owner user. The agreement is \
+            --agreement, or the tenant's most recent webhook on aurora.webhooks when Kafka is given \
+            (--brokers or AURORA_BRIDGE_BROKERS). Coperniq: the key, the workflow, and every configured \
             custom-property keyName. Exits 1 when any check fails.
 
             Examples:
-              aurora-bridge tenants check acme-solar --tenants tenants.yaml --agreement 9ef6198a-5aa7-43ab-95e9-2452467cadb5
-              aurora-bridge tenants check --tenants tenants.yaml --brokers kafka:9092     # every tenant
+              aurora-bridge tenants check acme-solar --tenants tenants.yaml \\
+                --agreement 9ef6198a-5aa7-43ab-95e9-2452467cadb5
+              # every tenant, each against its latest webhook on Kafka:
+              aurora-bridge tenants check --tenants tenants.yaml --brokers kafka:9092
             """
     )
 
@@ -89,15 +91,16 @@ struct TenantSubscribe: AsyncParsableCommand {
         commandName: "subscribe",
         abstract: "Create the tenant's agreement_status_changed webhook in Aurora (or show it when it exists).",
         discussion: """
-            The subscription: event agreement_status_changed, the gateway's URL template (as
-            `tenants url` prints it), filter STATUS = signed, and the auth header carrying the tenant's
-            webhook token. The token is read from $AURORA_BRIDGE_WEBHOOK_TOKEN or --token-file (never
-            from the command line) and must match the tenant's webhookTokenSHA256. Running it again
+            The subscription: event agreement_status_changed, the gateway's URL template (as \
+            `tenants url` prints it), filter STATUS = signed, and the auth header carrying the tenant's \
+            webhook token. The token is read from $AURORA_BRIDGE_WEBHOOK_TOKEN or --token-file (never \
+            from the command line) and must match the tenant's webhookTokenSHA256. Running it again \
             changes nothing.
 
             Example:
-              AURORA_BRIDGE_WEBHOOK_TOKEN=$(cat acme.token) aurora-bridge tenants subscribe acme-solar \\
-                --tenants tenants.yaml --public-url https://bridge.example.com
+              AURORA_BRIDGE_WEBHOOK_TOKEN=$(cat acme.token) \\
+                aurora-bridge tenants subscribe acme-solar --tenants tenants.yaml \\
+                --public-url https://bridge.example.com
             """
     )
 

@@ -47,11 +47,12 @@ struct ValidateTenants: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Load the tenants file, resolve every key from the environment or files, and list the tenants.",
         discussion: """
-            Exits non-zero with the place and the fix when the file is malformed or a key is missing.
+            Exits non-zero with the place and the fix when the file is malformed or a key is missing. \
             Keys are never printed; each shows as a short fingerprint.
 
             Example:
-              ACME_AURORA_KEY=sk_prod_… ACME_COPERNIQ_KEY=… aurora-bridge tenants validate --tenants tenants.yaml
+              ACME_AURORA_KEY=sk_prod_… ACME_COPERNIQ_KEY=… \\
+                aurora-bridge tenants validate --tenants tenants.yaml
             """
     )
 
@@ -74,11 +75,11 @@ struct HashToken: AsyncParsableCommand {
         commandName: "hash-token",
         abstract: "Print the webhookTokenSHA256 of a webhook token (a new random token when none is given on stdin).",
         discussion: """
-            The registry stores only the hash; Aurora sends the token in a header (or a `token` query
+            The registry stores only the hash; Aurora sends the token in a header (or a `token` query \
             parameter) and the gateway compares hashes in constant time.
 
             Examples:
-              aurora-bridge tenants hash-token                  # prints a new token and its hash
+              aurora-bridge tenants hash-token    # a new token and its hash
               printf '%s' "$TOKEN" | aurora-bridge tenants hash-token --stdin
             """
     )
@@ -106,13 +107,14 @@ struct TenantURL: AsyncParsableCommand {
         commandName: "url",
         abstract: "Print what to paste into the tenant's Aurora webhook form (onboarding step 3).",
         discussion: """
-            Aurora: Settings → Webhooks → New Webhook. Event "agreement signed"
-            (agreement_status_changed), the URL template below, filter STATUS = signed, the auth header,
-            enabled. The token is the one whose hash is in the tenants file (it is not stored, so it
+            Aurora: Settings → Webhooks → New Webhook. Event "agreement signed" \
+            (agreement_status_changed), the URL template below, filter STATUS = signed, the auth header, \
+            enabled. The token is the one whose hash is in the tenants file (it is not stored, so it \
             is not printed; `tenants hash-token` makes a new pair).
 
             Example:
-              aurora-bridge tenants url acme-solar --tenants tenants.yaml --public-url https://bridge.example.com
+              aurora-bridge tenants url acme-solar --tenants tenants.yaml \\
+                --public-url https://bridge.example.com
             """
     )
 

@@ -15,11 +15,13 @@ struct WorkerBench: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Publish N signed webhooks for the sandbox's tenants, or process them with the worker pool or a sequential baseline.",
         discussion: """
-            ops/bench/run starts `aurora-bridge kafka` and `aurora-bridge sandbox --registry-out DIR
+            ops/bench/run starts `aurora-bridge kafka` and `aurora-bridge sandbox --registry-out DIR \
             --tenants-out FILE`, then:
-              aurora-bridge bench worker publish --bootstrap B --sandbox-tenants FILE --events 10000
-              aurora-bridge bench worker run --bootstrap B --tenants DIR/tenants.yaml --events 10000 --mode pool --concurrency 256
-            `run` stops when coperniq.projects holds --events outcome records (several `run`
+              aurora-bridge bench worker publish --bootstrap B --sandbox-tenants FILE \\
+                --events 10000
+              aurora-bridge bench worker run --bootstrap B --tenants DIR/tenants.yaml \\
+                --events 10000 --mode pool --concurrency 256
+            `run` stops when coperniq.projects holds --events outcome records (several `run` \
             processes in one --group share the work) and prints one JSON line of figures.
             """,
         subcommands: [Publish.self, Run.self]

@@ -16,23 +16,24 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
         commandName: "worker",
         abstract: "Turn webhook events from Kafka into Coperniq projects: key-ordered, concurrent, with retry tiers and a dead-letter topic.",
         discussion: """
-            Every worker started with the same --group shares the partitions of aurora.webhooks and
-            of the retry tiers aurora.webhooks.retry.1…N: run more processes to go faster. Events
-            of one Aurora project run one at a time, in order; up to --concurrency events run at
-            once. An offset is committed only after the event's outcome is on Kafka: the project
+            Every worker started with the same --group shares the partitions of aurora.webhooks and \
+            of the retry tiers aurora.webhooks.retry.1…N: run more processes to go faster. Events \
+            of one Aurora project run one at a time, in order; up to --concurrency events run at \
+            once. An offset is committed only after the event's outcome is on Kafka: the project \
             record on coperniq.projects, or the event on a retry tier or aurora.webhooks.dlq.
 
-            A retryable failure (5xx, 429, timeout, a tenant over its request budget for more than
-            --max-throttle-wait-ms) goes to the next retry tier, due after that tier's delay; a
-            permanent one (401, 403, 404, bad data) or the last tier's failure to the dead-letter
+            A retryable failure (5xx, 429, timeout, a tenant over its request budget for more than \
+            --max-throttle-wait-ms) goes to the next retry tier, due after that tier's delay; a \
+            permanent one (401, 403, 404, bad data) or the last tier's failure to the dead-letter \
             topic, with the headers that say why (see `aurora-bridge dlq`).
 
-            /metrics, /healthz and /readyz are served on --metrics-port. SIGTERM drains running
+            /metrics, /healthz and /readyz are served on --metrics-port. SIGTERM drains running \
             events (at most --shutdown-drain-ms), commits, leaves the group and exits 0.
 
             Example:
-              aurora-bridge worker --brokers kafka:9092 --tenants /etc/aurora-bridge/tenants.yaml \\
-                --concurrency 256 --retry-delays 30s,5m,30m --metrics-port 9091
+              aurora-bridge worker --brokers kafka:9092 \\
+                --tenants /etc/aurora-bridge/tenants.yaml --concurrency 256 \\
+                --retry-delays 30s,5m,30m --metrics-port 9091
             """
     )
 

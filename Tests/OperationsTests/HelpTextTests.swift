@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Every command's discussion, from ArgumentParser's own description of the whole CLI.
+private func discussions() async throws -> [(command: String, text: String)] {
+    let dump = try await runBridge(["--experimental-dump-help"])
+    let root = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+    var found: [(String, String)] = []
+    func walk(_ command: [String: Any], _ path: [String]) {
+        let path = path + [command["commandName"] as? String ?? "?"]
+        if let text = command["discussion"] as? String, !text.isEmpty { found.append((path.joined(separator: " "), text)) }
+        for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, path) }
+    }
+    walk(try #require(root["command"] as? [String: Any]), [])
+    return found
+}
+
+@Suite("CLI help")
+struct HelpTextTests {
+    /// ArgumentParser keeps the discussion's line breaks and wraps every line to the terminal
+    /// (80 columns when it cannot tell). A paragraph broken by hand at another width turns ragged,
+    /// and a wrapped example can no longer be pasted.
+    @Test("every discussion reads at 80 columns: one line per paragraph, examples that fit")
+    func discussionsWrapCleanly() async throws {
+        let all = try await discussions()
+        #expect(all.count >= 20, "the dump lists the commands' discussions")
+        for (command, text) in all {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, line) in lines.enumerated() {
+                let indented = line.hasPrefix(" ")
+                if indented {
+                    #expect(line.count <= 78, "`\(command) --help`: this example or table line wraps at 80 columns: \(line)")
+                } else if !line.isEmpty, index + 1 < lines.count, !lines[index + 1].isEmpty, !lines[index + 1].hasPrefix(" ") {
+                    Issue.record("`\(command) --help`: a paragraph broken by hand (end the source line with `\\`): \(line)")
+                }
+            }
+        }
+    }
+}
