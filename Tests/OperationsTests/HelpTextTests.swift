@@ -16,7 +16,7 @@ private func discussions() async throws -> [(command: String, text: String)] {
     return found
 }
 
-@Suite("CLI help")
+@Suite("CLI help and usage errors")
 struct HelpTextTests {
     /// ArgumentParser keeps the discussion's line breaks and wraps every line to the terminal
     /// (80 columns when it cannot tell). A paragraph broken by hand at another width turns ragged,
@@ -36,5 +36,14 @@ struct HelpTextTests {
                 }
             }
         }
+    }
+
+    @Test("a bad argument found while running points at that command's help, not the root's usage")
+    func runtimeValidationNamesTheCommand() async throws {
+        let result = try await runBridge(["tenants", "url", "acme-solar", "--tenants", "/nonexistent/tenants.yaml"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Error: cannot read tenants file /nonexistent/tenants.yaml"))
+        #expect(result.stderr.contains("See 'aurora-bridge tenants url --help'"), "\(result.stderr)")
+        #expect(!result.stderr.contains("<subcommand>"), "the root's usage suggests the subcommand was wrong: \(result.stderr)")
     }
 }
