@@ -74,8 +74,9 @@ struct DemoRun {
             deadLetters = ledger.deadLetters.filter { ids.contains($0.key) }.compactMapValues { $0.first?.errorClass }
             let settled = Set(outcomes.keys).union(deadLetters.keys).count
             let created = outcomes.values.filter { $0 == "created" }.count
-            let line = "received \(count)  published \(ids.count)  projects created \(created)  settled \(settled)  "
-                + "retries pending \(ids.count - settled)  dead letters \(deadLetters.count)"
+            // In progress: accepted, not yet an outcome or a dead letter (being processed, or waiting in a retry tier).
+            let line = "sent \(count)  accepted \(ids.count)  settled \(settled)  in progress \(ids.count - settled)  "
+                + "projects created \(created)  dead letters \(deadLetters.count)"
             if tty { print("\r" + line, terminator: "") } else if line != lastLine { print(line) }
             flushStandardOutput()
             lastLine = line
