@@ -70,8 +70,8 @@ struct DemoRun {
         var lastLine = ""
         while true {
             let ledger = await EventLedger.read(configuration: configuration, logger: logger)
-            outcomes = ledger.outcomes.filter { ids.contains($0.key) }.compactMapValues { $0.last?.outcome }
-            deadLetters = ledger.deadLetters.filter { ids.contains($0.key) }.compactMapValues { $0.first?.errorClass }
+            outcomes = ledger.finalOutcomes.filter { ids.contains($0.key) }
+            deadLetters = ledger.deadLetterClasses.filter { ids.contains($0.key) }
             let settled = Set(outcomes.keys).union(deadLetters.keys).count
             let created = outcomes.values.filter { $0 == "created" }.count
             // In progress: accepted, not yet an outcome or a dead letter (being processed, or waiting in a retry tier).

@@ -8,6 +8,11 @@ public struct EventLedger: Sendable {
     public var outcomes: [String: [OutcomeRecord]] = [:]
     public var deadLetters: [String: [DeadLetter]] = [:]
 
+    public init(outcomes: [String: [OutcomeRecord]] = [:], deadLetters: [String: [DeadLetter]] = [:]) {
+        self.outcomes = outcomes
+        self.deadLetters = deadLetters
+    }
+
     /// Reads both topics as they are now; a topic that cannot be read counts as empty.
     public static func read(configuration: KafkaConfiguration, topics: WorkerTopics = WorkerTopics(), logger: Logger) async -> EventLedger {
         var ledger = EventLedger()
@@ -19,6 +24,19 @@ public struct EventLedger: Sendable {
             ledger.deadLetters[letter.eventID, default: []].append(letter)
         }
         return ledger
+    }
+
+    /// What each event came to: `created` when one of its outcome records created the project,
+    /// else its last outcome. An event redelivered after its worker died before the commit is
+    /// processed again and ends `updated`; it is still the one that created the project.
+    public var finalOutcomes: [String: String] {
+        outcomes.compactMapValues { records in records.contains { $0.outcome == "created" } ? "created" : records.last?.outcome }
+    }
+
+    /// The error class of each event that ended as a dead letter: one without any outcome (a
+    /// dead-lettered event redelivered and then processed counts by its outcome).
+    public var deadLetterClasses: [String: String] {
+        deadLetters.filter { outcomes[$0.key] == nil }.compactMapValues { $0.first?.errorClass }
     }
 
     /// The ids of `ids` that have an outcome or a dead letter.
