@@ -143,7 +143,7 @@ struct ChaosCommand: AsyncParsableCommand {
         await supervisor.waitForAll()
 
         var failures: [String] = []
-        let lost = Set(ids.keys).subtracting(outcomes.keys).subtracting(deadLetters.keys)
+        let lost = Set(ids.keys).subtracting(ledger.settled(Set(ids.keys)))
         if !lost.isEmpty { failures.append("\(lost.count) accepted webhooks never settled (lost): \(lost.prefix(3))") }
         let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
         if duplicates > 0 { failures.append("\(duplicates) Aurora projects have more than one Coperniq project") }

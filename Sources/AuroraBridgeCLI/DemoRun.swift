@@ -66,21 +66,21 @@ struct DemoRun {
         let configuration = KafkaConfiguration(bootstrapServers: bootstrap)
         let tty = isatty(1) == 1
         let deadline = ContinuousClock.now + .seconds(120 + count / 10)
-        var outcomes: [String: String] = [:], deadLetters: [String: String] = [:]
+        var outcomes: [String: String] = [:], deadLetters: [String: String] = [:], settled: Set<String> = []
         var lastLine = ""
         while true {
             let ledger = await EventLedger.read(configuration: configuration, logger: logger)
             outcomes = ledger.finalOutcomes.filter { ids.contains($0.key) }
             deadLetters = ledger.deadLetterClasses.filter { ids.contains($0.key) }
-            let settled = Set(outcomes.keys).union(deadLetters.keys).count
+            settled = ledger.settled(ids)
             let created = outcomes.values.filter { $0 == "created" }.count
             // In progress: accepted, not yet an outcome or a dead letter (being processed, or waiting in a retry tier).
-            let line = "sent \(count)  accepted \(ids.count)  settled \(settled)  in progress \(ids.count - settled)  "
+            let line = "sent \(count)  accepted \(ids.count)  settled \(settled.count)  in progress \(ids.count - settled.count)  "
                 + "projects created \(created)  dead letters \(deadLetters.count)"
             if tty { print("\r" + line, terminator: "") } else if line != lastLine { print(line) }
             flushStandardOutput()
             lastLine = line
-            if settled >= ids.count || ContinuousClock.now > deadline { break }
+            if settled.count >= ids.count || ContinuousClock.now > deadline { break }
             try await Task.sleep(for: .seconds(1))
         }
         if tty { print("") }
@@ -89,7 +89,7 @@ struct DemoRun {
         let state = try JSONDecoder().decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 * 1024 * 1024)))
         let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
         let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
-        let unsettled = ids.subtracting(outcomes.keys).subtracting(deadLetters.keys)
+        let unsettled = ids.subtracting(settled)
         let tally = { (outcome: String) in outcomes.values.filter { $0 == outcome }.count }
 
         print("\nsummary")
