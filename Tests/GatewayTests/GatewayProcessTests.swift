@@ -8,6 +8,7 @@ import TestSupport
 struct GatewayProcessTests {
     @Test("SIGTERM during load loses nothing acknowledged; SIGHUP reloads tenants; no secret reaches the logs")
     func sigtermDuringLoad() async throws {
+        let started = Date()
         let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", "aurora.webhooks:6:1"])
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -74,6 +75,17 @@ struct GatewayProcessTests {
         for secret in [Tenants.token("acme-solar"), Tenants.token("late-joiner"), Tenants.auroraKey("acme-solar"),
                        Tenants.coperniqKey("acme-solar"), Tenants.auroraKey("late-joiner")] {
             #expect(!logs.contains(secret), "a secret reached the logs")
+        }
+        // Every line starts with the UTC time of its event, to the millisecond, and its level.
+        let stamps = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for line in logs.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            let stamp = fields.first.map(String.init) ?? ""
+            let time = try? stamps.parse(stamp)
+            #expect(stamp.utf8.count == 24 && time.map { $0 >= started.addingTimeInterval(-1) && $0 <= Date() } == true,
+                    "log line without its time: \(line.prefix(80))")
+            #expect(fields.count == 3 && ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(fields[1]),
+                    "log line without its level: \(line.prefix(80))")
         }
         _ = try await cluster.terminate()
     }
