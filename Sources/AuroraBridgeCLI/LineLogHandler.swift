@@ -26,17 +26,43 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
-        if let error = event.error { merged["error"] = "\(error)" }
-        var text = "\(Self.timestamp()) \(event.level) \(label):"
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            text += " \(key)=\(value)"
+        let provided = metadataProvider?.get() ?? [:]
+        let fields: Logger.Metadata
+        if metadata.isEmpty, provided.isEmpty, event.error == nil {
+            fields = event.metadata ?? [:]  // the usual case: nothing to merge
+        } else {
+            var merged = metadata
+            merged.merge(provided) { _, new in new }
+            if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+            if let error = event.error { merged["error"] = "\(error)" }
+            fields = merged
         }
-        text += " [\(event.source)] \(event.message)\n"
+        // Built as bytes in one buffer: appending to a String and formatting the time with
+        // Foundation cost more than the write itself (one line per accepted webhook at info).
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        UTCTimestamp.append(Date(), to: &line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: event.level.rawValue.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: label.utf8)
+        line.append(UInt8(ascii: ":"))
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: key.utf8)
+            line.append(UInt8(ascii: "="))
+            switch value {
+            case .string(let text): line.append(contentsOf: text.utf8)
+            default: line.append(contentsOf: value.description.utf8)
+            }
+        }
+        line.append(contentsOf: " [".utf8)
+        line.append(contentsOf: event.source.utf8)
+        line.append(contentsOf: "] ".utf8)
+        line.append(contentsOf: event.message.description.utf8)
+        line.append(UInt8(ascii: "\n"))
         // One write(2) per line, so lines from several threads never interleave.
-        text.withUTF8 { bytes in
+        line.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
@@ -44,13 +70,5 @@ struct LineLogHandler: LogHandler {
                 offset += written
             }
         }
-    }
-
-    /// UTC, millisecond precision, formatted by hand: Foundation's `String(format:)` cost more
-    /// than the rest of the line together (one line per accepted webhook at the default level).
-    private static func timestamp() -> String {
-        var text = JSONBytes(capacity: 24)
-        text.timestamp(Date())
-        return String(decoding: text.bytes, as: UTF8.self)
     }
 }

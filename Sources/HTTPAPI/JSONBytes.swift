@@ -107,6 +107,17 @@ public struct JSONBytes: Sendable {
 
     /// Appends `date` as ISO 8601 UTC with milliseconds (`2026-11-27T04:45:03.123Z`), unquoted.
     public mutating func timestamp(_ date: Date) {
+        UTCTimestamp.append(date, to: &bytes)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}
+
+/// ISO 8601 UTC time with milliseconds (`2026-11-27T04:45:03.123Z`), written without Foundation's
+/// formatters (for JSON documents and log lines, where their cost showed).
+public enum UTCTimestamp {
+    /// Appends `date` to `bytes`; a year outside 0–9999 goes through Foundation's ISO 8601 style.
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var days = milliseconds / 86_400_000
         var inDay = milliseconds % 86_400_000
@@ -125,16 +136,16 @@ public struct JSONBytes: Sendable {
             bytes.append(contentsOf: date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).utf8)
             return
         }
-        digits(year, 4); bytes.append(UInt8(ascii: "-"))
-        digits(month, 2); bytes.append(UInt8(ascii: "-"))
-        digits(day, 2); bytes.append(UInt8(ascii: "T"))
-        digits(inDay / 3_600_000, 2); bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 60_000 % 60, 2); bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 1000 % 60, 2); bytes.append(UInt8(ascii: "."))
-        digits(inDay % 1000, 3); bytes.append(UInt8(ascii: "Z"))
+        digits(year, 4, to: &bytes); bytes.append(UInt8(ascii: "-"))
+        digits(month, 2, to: &bytes); bytes.append(UInt8(ascii: "-"))
+        digits(day, 2, to: &bytes); bytes.append(UInt8(ascii: "T"))
+        digits(inDay / 3_600_000, 2, to: &bytes); bytes.append(UInt8(ascii: ":"))
+        digits(inDay / 60_000 % 60, 2, to: &bytes); bytes.append(UInt8(ascii: ":"))
+        digits(inDay / 1000 % 60, 2, to: &bytes); bytes.append(UInt8(ascii: "."))
+        digits(inDay % 1000, 3, to: &bytes); bytes.append(UInt8(ascii: "Z"))
     }
 
-    private mutating func digits(_ value: Int64, _ width: Int) {
+    private static func digits(_ value: Int64, _ width: Int, to bytes: inout [UInt8]) {
         var divisor: Int64 = 1
         for _ in 1..<width { divisor *= 10 }
         while divisor > 0 {
@@ -142,6 +153,4 @@ public struct JSONBytes: Sendable {
             divisor /= 10
         }
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -71,7 +71,10 @@ struct GatewayProcessTests {
 
         // Secrets: neither the tokens nor the API keys appear in the logs, even at debug level.
         let logs = gateway.stderrText
-        #expect(logs.contains("webhook published"))
+        #expect(logs.split(separator: "\n").contains { line in
+            line.contains(" info aurora-bridge.gateway: aurora-project=p") && line.contains(" tenant=acme-solar ")
+                && line.hasSuffix(" [Gateway] webhook published")
+        }, "no 'webhook published' line with its fields sorted by key and its source")
         for secret in [Tenants.token("acme-solar"), Tenants.token("late-joiner"), Tenants.auroraKey("acme-solar"),
                        Tenants.coperniqKey("acme-solar"), Tenants.auroraKey("late-joiner")] {
             #expect(!logs.contains(secret), "a secret reached the logs")
