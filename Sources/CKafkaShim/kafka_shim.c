@@ -1,5 +1,12 @@
 #define _GNU_SOURCE  /* pthread_setname_np */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "kafka_shim.h"
 
 rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
@@ -57,4 +64,36 @@ int kafka_shim_name_thread(const char *name) {
 #else
     return pthread_setname_np(pthread_self(), name);
 #endif
+}
+
+int kafka_shim_bind_port(const char *ipv4, int port, int listen_too) {
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, ipv4, &address.sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    const int descriptor = socket(AF_INET, SOCK_STREAM, 0);
+    if (descriptor < 0) {
+        return -1;
+    }
+    const int on = 1;
+    if (fcntl(descriptor, F_SETFD, FD_CLOEXEC) != 0
+        || setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0
+        || bind(descriptor, (const struct sockaddr *)&address, sizeof(address)) != 0
+        || (listen_too && listen(descriptor, 1) != 0)) {
+        const int saved = errno;
+        close(descriptor);
+        errno = saved;
+        return -1;
+    }
+    return descriptor;
+}
+
+void kafka_shim_close_port(int descriptor) {
+    if (descriptor >= 0) {
+        close(descriptor);
+    }
 }

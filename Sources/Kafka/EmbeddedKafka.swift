@@ -1,3 +1,4 @@
+import CKafkaShim
 import CRdKafka
 import Logging
 import Synchronization
@@ -17,6 +18,10 @@ public final class EmbeddedKafka: Sendable {
     public let brokerCount: Int
     private let owner: NativeClient
     private let cluster: MockCluster
+    /// Each broker's listener, broker 1 first (the order of `bootstrapServers`).
+    private let listeners: [Listener]
+    /// The brokers set down, each with the port it holds for its return.
+    private let downBrokers = Mutex<[Int32: HeldPort]>([:])
 
     /// Kafka protocol request types, for ``pushRequestErrors(_:_:)``.
     public enum APIKey: Int16, Sendable {
@@ -41,6 +46,7 @@ public final class EmbeddedKafka: Sendable {
         self.cluster = MockCluster(pointer: cluster)
         self.brokerCount = brokers
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        self.listeners = bootstrapServers.split(separator: ",").map(Listener.init)
     }
 
     /// Creates a topic. Replication is capped at the broker count.
@@ -50,13 +56,43 @@ public final class EmbeddedKafka: Sendable {
     }
 
     /// Disconnects broker `id` (1-based, -1 for all) and refuses new connections. Leaders do not move.
+    ///
+    /// While a broker is down its port stays held by a bound socket that does not listen: the mock
+    /// binds the same port again when the broker comes back, and aborts the process when another
+    /// socket took it meanwhile, e.g. a client connection given that port as its local one
+    /// (librdkafka 2.0.2). connect() never picks a port that is bound this way.
     public func setBrokerDown(_ id: Int32) throws {
-        try cluster.use { try KafkaError.check(rd_kafka_mock_broker_set_down($0, id), "broker \(id) down") }
+        try downBrokers.withLock { down in
+            try cluster.use { try KafkaError.check(rd_kafka_mock_broker_set_down($0, id), "broker \(id) down") }
+            for broker in brokers(id) where down[broker] == nil {
+                down[broker] = HeldPort(listeners[Int(broker) - 1])
+            }
+        }
     }
 
-    /// Lets broker `id` accept connections again.
+    /// Lets broker `id` accept connections again, on its old port.
+    /// - Throws: ``KafkaError`` with code `.state`, and the broker stays down, when another socket
+    ///   listens on that port (the mock would abort the process).
     public func setBrokerUp(_ id: Int32) throws {
-        try cluster.use { try KafkaError.check(rd_kafka_mock_broker_set_up($0, id), "broker \(id) up") }
+        try downBrokers.withLock { down in
+            let returning = brokers(id).filter { down[$0] != nil }
+            for broker in returning {
+                // What the mock is about to do, tried first.
+                let listener = listeners[Int(broker) - 1]
+                let trial = kafka_shim_bind_port(listener.host, listener.port, 1)
+                guard trial >= 0 else {
+                    throw KafkaError(code: .state, message: "broker \(broker) cannot come back up: \(listener) is in use by another socket")
+                }
+                kafka_shim_close_port(trial)
+            }
+            try cluster.use { try KafkaError.check(rd_kafka_mock_broker_set_up($0, id), "broker \(id) up") }
+            for broker in returning { down.removeValue(forKey: broker)?.release() }
+        }
+    }
+
+    /// The broker ids `id` names: all for -1, none for an id the cluster does not have.
+    private func brokers(_ id: Int32) -> [Int32] {
+        id == -1 ? Array(1...Int32(brokerCount)) : (1...Int32(brokerCount)).contains(id) ? [id] : []
     }
 
     /// Adds `milliseconds` of round-trip delay to broker `id` (-1 for all).
@@ -78,9 +114,38 @@ public final class EmbeddedKafka: Sendable {
     public func shutdown() {
         cluster.destroy()
         owner.destroy()
+        let held = downBrokers.withLock { down in
+            defer { down.removeAll() }
+            return Array(down.values)
+        }
+        for port in held { port.release() }
     }
 
     deinit { shutdown() }
+}
+
+/// A broker's listener address, as the mock reports it (`127.0.0.1:40123`).
+private struct Listener: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int32
+
+    init(_ address: Substring) {
+        let colon = address.lastIndex(of: ":") ?? address.endIndex
+        host = String(address[..<colon])
+        port = Int32(address[colon...].dropFirst()) ?? 0
+    }
+
+    var description: String { "\(host):\(port)" }
+}
+
+/// A down broker's port, held by a bound socket that does not listen (none when another socket
+/// had taken the port already).
+private struct HeldPort: Sendable {
+    private let descriptor: Int32
+
+    init(_ listener: Listener) { descriptor = kafka_shim_bind_port(listener.host, listener.port, 0) }
+
+    func release() { kafka_shim_close_port(descriptor) }
 }
 
 /// The mock cluster pointer, destroyed exactly once; calls after destruction throw or are ignored.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kafka
 import Testing
 import TestSupport
@@ -33,6 +36,28 @@ struct FaultTests {
             #expect(order == order.sorted(), "per-key order broken by retries")
         }
         await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test("a down broker keeps its port for its return; if a listener took it anyway, coming up throws instead of aborting")
+    func downBrokerKeepsItsPort() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        let producer = try makeProducer(cluster, ["message.timeout.ms": "60000"])
+        _ = try await producer.send(topic: topic, key: "k", value: Array("before".utf8))
+        let port = try #require(Int32(cluster.bootstrapServers.split(separator: ":").last ?? ""))
+        try cluster.setBrokerDown(1)
+        // Bound as a client connection's socket is (no SO_REUSEADDR): the port is not free.
+        let client = bindLoopback(port: port, asListener: false)
+        #expect(client == nil, "a down broker's port was free for any socket to take")
+        if let client { close(client) }
+        // A listener can still take it; then the broker cannot come back, and says why.
+        let squatter = try #require(bindLoopback(port: port, asListener: true))
+        let error = #expect(throws: KafkaError.self) { try cluster.setBrokerUp(1) }
+        #expect(error?.message.contains("127.0.0.1:\(port) is in use by another socket") == true)
+        close(squatter)
+        try cluster.setBrokerUp(1)
+        let report = try await producer.send(topic: topic, key: "k", value: Array("after".utf8))
+        #expect(report.offset == 1)
         await producer.shutdown()
     }
 
@@ -187,4 +212,25 @@ private func consumerWithOffsetToCommit() async throws -> (EmbeddedKafka, KafkaP
     let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
     _ = try await collect(consumer, count: 1)
     return (cluster, producer, consumer)
+}
+
+/// A TCP socket bound to 127.0.0.1:`port`: as a client connection's is (no SO_REUSEADDR), or as a
+/// server's (SO_REUSEADDR, listening). nil when the bind or the listen fails.
+private func bindLoopback(port: Int32, asListener: Bool) -> Int32? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return nil }
+    var on: Int32 = 1
+    if asListener { setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, !asListener || listen(descriptor, 1) == 0 else {
+        close(descriptor)
+        return nil
+    }
+    return descriptor
 }

@@ -36,4 +36,11 @@ int64_t kafka_shim_offset_invalid(void);
 /// extension Swift's Glibc module does not expose. Returns 0 or an errno value.
 int kafka_shim_name_thread(const char *name);
 
+/// Binds a TCP socket (SO_REUSEADDR, close-on-exec) to `ipv4:port`; with `listen_too` it also
+/// listens. Returns the descriptor, or -1 with errno set. A bound socket that does not listen holds
+/// the port against connect(), which never picks an explicitly bound port as a local port, while a
+/// listener with SO_REUSEADDR can still bind it. Close it with `kafka_shim_close_port`.
+int kafka_shim_bind_port(const char *ipv4, int port, int listen_too);
+void kafka_shim_close_port(int descriptor);
+
 #endif
