@@ -3,7 +3,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <librdkafka/rdkafka.h>
+/* librdkafka through its one owner, the CRdKafka module (see CRdKafka.h): with modules this is an
+ * import of CRdKafka, not a second textual copy of rdkafka.h. */
+#include "../../CRdKafka/CRdKafka.h"
 
 /// Produces one message through `rd_kafka_produceva` (the fields built here, in C), so Swift needs no
 /// variadic call and the error object is destroyed before returning its code.
