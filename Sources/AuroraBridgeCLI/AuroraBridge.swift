@@ -30,6 +30,7 @@ struct AuroraBridge: AsyncParsableCommand {
             // Still on the main thread and before any task runs, as NIO requires.
             if taskExecutor(of: command) == .eventLoops,
                !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
+                // ops/smoke looks for this line: the release build must not print it.
                 FileHandle.standardError.write(Data("warning: could not run tasks on SwiftNIO's event loops; using Swift's pool\n".utf8))
             }
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -74,6 +74,28 @@ struct DeploymentTests {
                 && topicsCommand.contains("--partitions 12"))
     }
 
+    @Test("the Dockerfile builds what ships with the command CI and the benchmarks build it with")
+    func releaseBuildIsOneCommand() throws {
+        /// The `swift build -c release …` command of a file, without what follows it on the line.
+        func releaseBuild(in path: String) throws -> String {
+            let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").first {
+                $0.contains("swift build -c release") && !$0.contains("--show-bin-path") && !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+            }, "\(path) builds the release product")
+            var command = String(line[line.range(of: "swift build -c release")!.lowerBound...])
+            for end in [" \\", " >&2", " &&", ";"] {
+                if let range = command.range(of: end) { command = String(command[..<range.lowerBound]) }
+            }
+            return command.trimmingCharacters(in: .whitespaces)
+        }
+        let docker = try releaseBuild(in: "ops/docker/Dockerfile")
+        #expect(docker.contains("--product aurora-bridge"))
+        #expect(try releaseBuild(in: "ops/test") == docker, "ops/test (CI) must build what ships as the Dockerfile does")
+        #expect(try releaseBuild(in: "ops/bench/run") == docker, "the benchmarks must measure what ships")
+        let test = try String(contentsOf: root.appendingPathComponent("ops/test"), encoding: .utf8)
+        #expect(test.contains("ops/smoke \"$(swift build -c release --show-bin-path)/aurora-bridge\""), "CI runs the release smoke")
+    }
+
     @Test("alert rules and the dashboard use only metric names the gateway and the worker export")
     func metricNames() throws {
         let gateway = GatewayMetrics()
