@@ -7,8 +7,12 @@ import Synchronization
 
 /// A partition assignment change, delivered to the rebalance handler before partitions move.
 public enum KafkaRebalanceEvent: Sendable, Equatable {
-    /// These partitions are now this consumer's; messages from them follow.
-    case assigned([KafkaTopicPartition])
+    /// These partitions are now this consumer's; messages from them follow, each carrying
+    /// `assignment` (``KafkaMessage/assignment``). The number grows with every assignment this
+    /// consumer gets, so a message fetched under an earlier assignment of the same partition (read
+    /// before a revoke, handled after the partition came back) can be told apart and dropped: the
+    /// new assignment reads it again from the committed offset.
+    case assigned([KafkaTopicPartition], assignment: UInt64)
     /// These partitions are about to leave: their buffered messages were dropped, nothing new from
     /// them will be delivered, and offsets stored before the handler returns are committed.
     case revoked([KafkaTopicPartition])
@@ -117,7 +121,7 @@ public final class KafkaConsumer: Service, Sendable {
             try withNativePartitionList(offsets) { list in
                 try KafkaError.check(rd_kafka_assign(client.handle, list), "assign \(offsets)")
             }
-            flow.assigned(offsets.map(\.topicPartition))
+            _ = flow.assigned(offsets.map(\.topicPartition))
         }
 
         let topicNames = TopicNameCache()
@@ -348,7 +352,9 @@ public final class KafkaConsumer: Service, Sendable {
 /// ``KafkaConsumer/pause(_:)`` and the buffer being full.
 final class FlowControl: Sendable {
     private struct State {
-        var assigned: Set<KafkaTopicPartition> = []
+        /// The assigned partitions, each with the number of its assignment.
+        var assigned: [KafkaTopicPartition: UInt64] = [:]
+        var lastAssignment: UInt64 = 0
         var pausedByCaller: Set<KafkaTopicPartition> = []
         var pausedForBuffer = false
         var everAssigned = false
@@ -368,23 +374,34 @@ final class FlowControl: Sendable {
     /// Whether the group has handed this consumer an assignment (possibly empty) yet.
     var hasBeenAssigned: Bool { state.withLock { $0.everAssigned } }
 
-    func assigned(_ partitions: [KafkaTopicPartition]) {
+    /// Records an assignment of `partitions` and returns its number (see ``KafkaRebalanceEvent``).
+    func assigned(_ partitions: [KafkaTopicPartition]) -> UInt64 {
         state.withLock { state in
             state.everAssigned = true
-            state.assigned.formUnion(partitions)
+            state.lastAssignment += 1
+            for partition in partitions { state.assigned[partition] = state.lastAssignment }
             if state.pausedForBuffer { _ = apply(pause: true, partitions) }
+            return state.lastAssignment
         }
     }
 
     func revoked(_ partitions: [KafkaTopicPartition]) {
         state.withLock { state in
-            state.assigned.subtract(partitions)
+            for partition in partitions { state.assigned[partition] = nil }
             state.pausedByCaller.subtract(partitions)
         }
     }
 
+    /// The messages of `batch` whose partitions are assigned, each stamped with its assignment.
     func keepingAssigned(_ batch: [KafkaMessage]) -> [KafkaMessage] {
-        state.withLock { state in batch.filter { state.assigned.contains($0.topicPartition) } }
+        state.withLock { state in
+            batch.compactMap { message in
+                guard let assignment = state.assigned[message.topicPartition] else { return nil }
+                var stamped = message
+                stamped.assignment = assignment
+                return stamped
+            }
+        }
     }
 
     func pause(_ partitions: [KafkaTopicPartition]) throws {
@@ -407,10 +424,10 @@ final class FlowControl: Sendable {
         state.withLock { state in
             if !state.pausedForBuffer, count >= buffer.capacity {
                 state.pausedForBuffer = true
-                _ = apply(pause: true, Array(state.assigned))
+                _ = apply(pause: true, Array(state.assigned.keys))
             } else if state.pausedForBuffer, count <= buffer.capacity / 2 {
                 state.pausedForBuffer = false
-                _ = apply(pause: false, Array(state.assigned.subtracting(state.pausedByCaller)))
+                _ = apply(pause: false, state.assigned.keys.filter { !state.pausedByCaller.contains($0) })
             }
         }
     }
@@ -479,10 +496,10 @@ final class Rebalancer: Sendable {
             } else if case let result = rd_kafka_assign(handle, list), result != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.error("\(KafkaError(result, context: "assign"))")
             }
-            flow.assigned(partitions)
+            let assignment = flow.assigned(partitions)
             guard !partitions.isEmpty else { return }  // cooperative rounds that change nothing here
-            logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
-            notify(.assigned(partitions))
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions)", "assignment": "\(assignment)"])
+            notify(.assigned(partitions, assignment: assignment))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             flow.revoked(partitions)
             buffer.remove(partitions: Set(partitions))

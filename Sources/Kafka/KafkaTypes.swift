@@ -71,6 +71,9 @@ public struct KafkaMessage: Sendable {
     public var headers: [KafkaHeader]
     /// Milliseconds since the Unix epoch (create or log-append time), nil when the broker sent none.
     public var timestampMilliseconds: Int64?
+    /// The assignment of its partition this message was read under (``KafkaRebalanceEvent/assigned(_:assignment:)``);
+    /// 0 when it was not read by a consumer.
+    public var assignment: UInt64 = 0
 
     public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
                 headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil) {

@@ -33,12 +33,26 @@ final class KeyOrderedDispatcher: Sendable {
         var nextGeneration: UInt64 = 1
         var closed = false
 
-        mutating func progress(_ partition: KafkaTopicPartition) -> PartitionProgress {
-            if let existing = partitions[partition] { return existing }
-            let created = PartitionProgress(generation: nextGeneration)
-            nextGeneration += 1
-            partitions[partition] = created
-            return created
+        /// Drops the queued records of `partitions` (running ones go on; see ``running(in:)``).
+        mutating func dropQueued(of partitions: Set<KafkaTopicPartition>) {
+            for (key, var queue) in queues {
+                queue.items.filter { !partitions.contains($0.partition) }
+                queues[key] = queue.items.isEmpty && !queue.active ? nil : queue
+            }
+        }
+
+        /// Forgets `partitions`: their unfinished records no longer count.
+        mutating func forget(_ partitions: Set<KafkaTopicPartition>) {
+            for partition in partitions {
+                if let progress = self.partitions.removeValue(forKey: partition) { outstanding -= progress.unfinishedCount }
+            }
+        }
+
+        /// Takes the intake's waiter if there is room for it now.
+        mutating func intakeWithRoom(_ maxOutstanding: Int) -> UnsafeContinuation<Void, Never>? {
+            guard outstanding < maxOutstanding, let waiter = intakeWaiter else { return nil }
+            intakeWaiter = nil
+            return waiter
         }
 
         /// Starts the next record of `key` on an idle runner if there is one, else marks it ready.
@@ -66,11 +80,29 @@ final class KeyOrderedDispatcher: Sendable {
 
     init(maxOutstanding: Int) { self.maxOutstanding = max(1, maxOutstanding) }
 
-    /// A new assignment of `partitions`: their progress starts fresh.
-    func assign(_ partitions: [KafkaTopicPartition]) {
-        state.withLock { state in
-            for partition in partitions where state.partitions[partition] == nil { _ = state.progress(partition) }
+    /// A new assignment of `partitions` (numbered `assignment` by the consumer): their progress
+    /// starts afresh, from the committed offset, whatever an earlier assignment left behind. Only
+    /// records stamped with this assignment are taken from them from now on.
+    func assign(_ partitions: [KafkaTopicPartition], assignment: UInt64) {
+        let intake: UnsafeContinuation<Void, Never>? = state.withLock { state in
+            let stale = Set(partitions).intersection(state.partitions.keys)
+            if !stale.isEmpty {
+                state.dropQueued(of: stale)
+                state.forget(stale)
+            }
+            for partition in partitions {
+                state.partitions[partition] = PartitionProgress(generation: state.nextGeneration, assignment: assignment)
+                state.nextGeneration += 1
+            }
+            return state.intakeWithRoom(maxOutstanding)
         }
+        intake?.resume()
+    }
+
+    /// Whether `message` belongs to the current assignment of its partition (else it was read
+    /// under an earlier one, or its partition is not assigned here, and must not run).
+    func isCurrent(_ message: KafkaMessage) -> Bool {
+        state.withLock { $0.partitions[message.topicPartition]?.assignment == message.assignment }
     }
 
     /// Waits until fewer than `maxOutstanding` records are outstanding (or the dispatcher closed).
@@ -86,14 +118,14 @@ final class KeyOrderedDispatcher: Sendable {
     }
 
     /// Queues a record behind earlier records of its key. False when it was not taken: the
-    /// dispatcher is closed, or the record is not after the last one taken from its partition.
+    /// dispatcher is closed, its partition is not assigned or it was read under an earlier
+    /// assignment, or it is not after the last one taken from its partition.
     @discardableResult
     func submit(_ message: KafkaMessage, key: String) -> Bool {
         let partition = message.topicPartition
         let started: (UnsafeContinuation<WorkItem?, Never>, WorkItem)?? = state.withLock { state in
-            guard !state.closed else { return nil }
-            var progress = state.progress(partition)
-            guard progress.take(message.offset) else { return nil }
+            guard !state.closed, var progress = state.partitions[partition], progress.assignment == message.assignment,
+                  progress.take(message.offset) else { return nil }
             state.partitions[partition] = progress
             state.outstanding += 1
             let item = WorkItem(message: message, key: key, partition: partition, generation: progress.generation)
@@ -146,12 +178,7 @@ final class KeyOrderedDispatcher: Sendable {
                 }
                 state.partitions[item.partition] = progress
             }
-            var intake: UnsafeContinuation<Void, Never>? = nil
-            if state.outstanding < maxOutstanding, let waiter = state.intakeWaiter {
-                state.intakeWaiter = nil
-                intake = waiter
-            }
-            return (started, intake)
+            return (started, state.intakeWithRoom(maxOutstanding))
         }
         if let (runner, next) = started { runner.resume(returning: next) }
         intake?.resume()
@@ -160,12 +187,7 @@ final class KeyOrderedDispatcher: Sendable {
     /// Stops starting records of `partitions`: their queued records are dropped (the next owner
     /// reads them again). Running ones continue; see ``running(in:)``.
     func stopStarting(_ partitions: Set<KafkaTopicPartition>) {
-        state.withLock { state in
-            for (key, var queue) in state.queues {
-                queue.items.filter { !partitions.contains($0.partition) }
-                state.queues[key] = queue.items.isEmpty && !queue.active ? nil : queue
-            }
-        }
+        state.withLock { state in state.dropQueued(of: partitions) }
     }
 
     /// Events of `partitions` running now.
@@ -177,14 +199,8 @@ final class KeyOrderedDispatcher: Sendable {
     /// assignment starts fresh.
     func forget(_ partitions: Set<KafkaTopicPartition>) {
         let intake: UnsafeContinuation<Void, Never>? = state.withLock { state in
-            for partition in partitions {
-                if let progress = state.partitions.removeValue(forKey: partition) {
-                    state.outstanding -= progress.unfinishedCount
-                }
-            }
-            guard state.outstanding < maxOutstanding, let waiter = state.intakeWaiter else { return nil }
-            state.intakeWaiter = nil
-            return waiter
+            state.forget(partitions)
+            return state.intakeWithRoom(maxOutstanding)
         }
         intake?.resume()
     }

@@ -8,6 +8,8 @@ import Kafka
 struct PartitionProgress {
     /// Distinguishes this assignment of the partition from a later one (revoked, then assigned again).
     let generation: UInt64
+    /// The consumer's number of this assignment: only messages stamped with it are taken.
+    let assignment: UInt64
     private var taken = FIFO<Int64>()
     private var finished: Set<Int64> = []
     /// The highest offset taken.
@@ -19,7 +21,10 @@ struct PartitionProgress {
     /// Events of this partition currently running.
     var running = 0
 
-    init(generation: UInt64) { self.generation = generation }
+    init(generation: UInt64, assignment: UInt64 = 0) {
+        self.generation = generation
+        self.assignment = assignment
+    }
 
     /// Takes `offset`; false if it is not after the last one taken (a re-fetched duplicate).
     mutating func take(_ offset: Int64) -> Bool {

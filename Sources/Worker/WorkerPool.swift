@@ -110,11 +110,16 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// Reads records into the dispatcher, holding back retry records that are not due.
+    ///
+    /// Room first, then a record: a record held while waiting for room could see its partition
+    /// revoked and assigned again meanwhile. The dispatcher refuses such a record anyway (it
+    /// carries the earlier assignment), and the gate is not asked about it.
     private func intake() async {
-        for await message in consumer.messages {
+        var messages = consumer.messages.makeAsyncIterator()
+        while true {
             await dispatcher.waitForRoom()
-            if Task.isCancelled { return }
-            guard await gate.admit(message) else { continue }
+            guard !Task.isCancelled, let message = await messages.next() else { return }
+            guard dispatcher.isCurrent(message), await gate.admit(message) else { continue }
             let key = message.keyText ?? "\(message.topic)[\(message.partition)]"
             dispatcher.submit(message, key: key)
         }
@@ -154,9 +159,9 @@ public final class WorkerPool: Service, Sendable {
     /// consumer commits it before the partitions go).
     fileprivate func rebalanced(_ event: KafkaRebalanceEvent) async {
         switch event {
-        case .assigned(let partitions):
+        case .assigned(let partitions, let assignment):
             assignedOnce.store(true, ordering: .relaxed)
-            dispatcher.assign(partitions)
+            dispatcher.assign(partitions, assignment: assignment)
         case .revoked(let list):
             let partitions = Set(list)
             gate.forget(partitions)

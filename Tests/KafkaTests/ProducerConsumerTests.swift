@@ -175,6 +175,22 @@ struct ProducerConsumerTests {
         let all = readA.values + readB.values
         #expect(all.count == 660, "a record was read twice: \(all.count - 660) redelivered")
 
+        // Each message carries the assignment it was read under: one its consumer's rebalance
+        // handler was told of for that partition. A's partitions that came back from B carry a
+        // later assignment than A's first.
+        func assignments(_ events: [KafkaRebalanceEvent]) -> [KafkaTopicPartition: Set<UInt64>] {
+            var numbers: [KafkaTopicPartition: Set<UInt64>] = [:]
+            for case let .assigned(partitions, assignment) in events {
+                for partition in partitions { numbers[partition, default: []].insert(assignment) }
+            }
+            return numbers
+        }
+        let numbersA = assignments(eventsA.values), numbersB = assignments(eventsB.values)
+        #expect(readA.values.allSatisfy { numbersA[$0.topicPartition]?.contains($0.assignment) == true })
+        #expect(readB.values.allSatisfy { numbersB[$0.topicPartition]?.contains($0.assignment) == true })
+        let firstA = numbersA.values.compactMap { $0.min() }.min() ?? 0
+        #expect(readA.values.suffix(60).contains { $0.assignment > firstA }, "messages after the rebalance carry a later assignment")
+
         await a.close()
         _ = await loopA.value
         await producer.shutdown()

@@ -4,8 +4,17 @@ import Testing
 
 @Suite("Key-ordered dispatch and offset tracking")
 struct DispatcherTests {
-    func message(_ offset: Int64, key: String, partition: Int32 = 0) -> KafkaMessage {
-        KafkaMessage(topic: "t", partition: partition, offset: offset, key: Array(key.utf8), value: [], headers: [])
+    func message(_ offset: Int64, key: String, partition: Int32 = 0, assignment: UInt64 = 1) -> KafkaMessage {
+        var message = KafkaMessage(topic: "t", partition: partition, offset: offset, key: Array(key.utf8), value: [], headers: [])
+        message.assignment = assignment
+        return message
+    }
+
+    /// A dispatcher whose partitions 0 and 1 of "t" are assigned (assignment 1).
+    func assignedDispatcher(maxOutstanding: Int = 100) -> KeyOrderedDispatcher {
+        let dispatcher = KeyOrderedDispatcher(maxOutstanding: maxOutstanding)
+        dispatcher.assign([KafkaTopicPartition(topic: "t", partition: 0), KafkaTopicPartition(topic: "t", partition: 1)], assignment: 1)
+        return dispatcher
     }
 
     @Test("the stored offset is the end of the contiguous finished prefix, gaps in offsets allowed")
@@ -34,7 +43,7 @@ struct DispatcherTests {
 
     @Test("one key runs one record at a time, in offset order; other keys run beside it")
     func keyOrder() async {
-        let dispatcher = KeyOrderedDispatcher(maxOutstanding: 100)
+        let dispatcher = assignedDispatcher()
         dispatcher.submit(message(0, key: "a"), key: "a")
         dispatcher.submit(message(1, key: "a"), key: "a")
         dispatcher.submit(message(2, key: "b"), key: "b")
@@ -64,7 +73,7 @@ struct DispatcherTests {
 
     @Test("revoked partitions start nothing new; closing wakes idle runners")
     func revokeAndClose() async {
-        let dispatcher = KeyOrderedDispatcher(maxOutstanding: 100)
+        let dispatcher = assignedDispatcher()
         dispatcher.submit(message(0, key: "a", partition: 0), key: "a")
         dispatcher.submit(message(1, key: "a", partition: 0), key: "a")
         dispatcher.submit(message(0, key: "c", partition: 1), key: "c")
@@ -88,9 +97,53 @@ struct DispatcherTests {
         #expect(!dispatcher.submit(message(5, key: "z"), key: "z"))
     }
 
+    @Test("a record taken before its partition was revoked is refused after it, even once the partition is back; the new assignment runs every record from the committed offset")
+    func recordHeldAcrossRevoke() async {
+        let dispatcher = assignedDispatcher()
+        let p0 = KafkaTopicPartition(topic: "t", partition: 0)
+        for offset: Int64 in 0..<3 { dispatcher.submit(message(offset, key: "k\(offset)"), key: "k\(offset)") }
+        for _ in 0..<3 { dispatcher.finish(await dispatcher.next()!, completed: true) }
+        #expect(dispatcher.takeAdvancedWatermarks() == [KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 3)], "3 is committed")
+        // 3 and 4 are queued; the intake has taken 5 and waits for room.
+        dispatcher.submit(message(3, key: "k3"), key: "k3")
+        dispatcher.submit(message(4, key: "k4"), key: "k4")
+        let held = message(5, key: "k5")
+        // Meanwhile partition 0 is revoked and forgotten ...
+        dispatcher.stopStarting([p0])
+        dispatcher.forget([p0])
+        #expect(!dispatcher.submit(held, key: "k5"), "a record of a revoked partition is not taken")
+        // ... and assigned again: it starts from the committed offset, 3.
+        dispatcher.assign([p0], assignment: 2)
+        #expect(!dispatcher.submit(held, key: "k5"), "a record of the earlier assignment is not taken either")
+        var ran: [Int64] = [], taken = 0
+        for offset: Int64 in 3..<7 {
+            let accepted = dispatcher.submit(message(offset, key: "k\(offset)", assignment: 2), key: "k\(offset)")
+            #expect(accepted, "offset \(offset) is taken")
+            if accepted { taken += 1 }
+        }
+        for _ in 0..<taken {
+            guard let item = await dispatcher.next() else { break }
+            ran.append(item.message.offset)
+            dispatcher.finish(item, completed: true)
+        }
+        #expect(ran.sorted() == [3, 4, 5, 6])
+        #expect(dispatcher.takeAdvancedWatermarks() == [KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 7)])
+        #expect(dispatcher.counts == (running: 0, outstanding: 0))
+    }
+
+    @Test("a partition assigned again without a revoke in between still starts afresh")
+    func reassignStartsAfresh() async {
+        let dispatcher = assignedDispatcher()
+        let p0 = KafkaTopicPartition(topic: "t", partition: 0)
+        dispatcher.submit(message(8, key: "a"), key: "a")
+        dispatcher.assign([p0], assignment: 2)
+        #expect(dispatcher.counts.outstanding == 0, "the earlier assignment's records no longer count")
+        #expect(dispatcher.submit(message(4, key: "b", assignment: 2), key: "b"), "an offset below the earlier assignment's is taken")
+    }
+
     @Test("the intake waits while too many records are outstanding")
     func backpressure() async {
-        let dispatcher = KeyOrderedDispatcher(maxOutstanding: 2)
+        let dispatcher = assignedDispatcher(maxOutstanding: 2)
         dispatcher.submit(message(0, key: "a"), key: "a")
         dispatcher.submit(message(1, key: "b"), key: "b")
         let admitted = Task { await dispatcher.waitForRoom(); return true }
