@@ -19,12 +19,12 @@ public struct AuroraClient: Sendable {
     ///   - throttle: the key's rate limiter (Aurora allows about 90 requests a minute per key).
     public init(baseURL: String = AuroraClient.productionURL, tenantID: String, apiKey: String, apiVersion: String? = nil,
                 http: HTTPClient = .shared, throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
         var headers = [("Authorization", "Bearer \(apiKey)")]
         if let apiVersion { headers.append(("Aurora-API-Version", apiVersion)) }
         self.tenantID = tenantID
         self.api = JSONHTTPClient(service: "aurora", baseURL: baseURL, headers: headers, http: http,
-                                  throttle: throttle, timeout: timeout, observer: observer)
+                                  throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer)
     }
 
     /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).

@@ -57,8 +57,11 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     @Option(help: "Longest wait for a tenant's API budget before the event goes to a retry tier instead (ms).")
     var maxThrottleWaitMs = 5000
 
-    @Option(help: "Timeout of each Aurora or Coperniq request (ms).")
+    @Option(help: "Timeout of each Aurora or Coperniq request, answer body included (ms).")
     var apiTimeoutMs = 10_000
+
+    @Option(help: "Longest Retry-After taken from Aurora or Coperniq (ms, s, m, h); a longer one is cut to it, one that is not a number of seconds or an HTTP-date is ignored.")
+    var maxRetryAfter = "1h"
 
     @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N.")
     var topic = "aurora.webhooks"
@@ -87,6 +90,15 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
             throw ValidationError("timeouts and waits cannot be negative")
         }
         _ = try parseDurations(retryDelays, option: "--retry-delays")
+        _ = try maxRetryAfterDuration()
+    }
+
+    func maxRetryAfterDuration() throws -> Duration {
+        let parsed = try parseDurations(maxRetryAfter, option: "--max-retry-after")
+        guard parsed.count == 1, let limit = parsed.first, limit > .zero else {
+            throw ValidationError("--max-retry-after takes one duration above zero, e.g. 1h or 10m")
+        }
+        return limit
     }
 
     func workerConfiguration() throws -> WorkerConfiguration {
@@ -114,10 +126,12 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
         let metrics = WorkerMetrics()
         let limiters = RateLimiters(maxWait: .milliseconds(maxThrottleWaitMs))
         let timeout = Duration.milliseconds(apiTimeoutMs)
+        let maxRetryAfter = try maxRetryAfterDuration()
         let http = HTTPClient.forAPIs(connectionsPerHost: concurrency * 2)
         let processor = EventProcessor(
             tenant: { store[$0] },
-            clients: { TenantClients.live(for: $0, limiters: limiters, http: http, timeout: timeout, observer: metrics) },
+            clients: { TenantClients.live(for: $0, limiters: limiters, http: http, timeout: timeout, maxRetryAfter: maxRetryAfter,
+                                          observer: metrics) },
             logger: logger)
         let pool = try WorkerPool(configuration: configuration, kafka: try kafka.configuration(), processor: processor,
                                   metrics: metrics, isKnownTenant: { store[$0] != nil }, logger: logger)
@@ -182,9 +196,9 @@ func parseDurations(_ text: String, option: String) throws -> [Duration] {
     return try parts.map { part in
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where part.hasSuffix(suffix) {
-            if let value = Double(part.dropLast(suffix.count)), value >= 0 { return .milliseconds(Int64(value * scale * 1000)) }
+            if let value = Double(part.dropLast(suffix.count)), value >= 0, value * scale <= 1e9 { return .milliseconds(Int64(value * scale * 1000)) }
         }
-        if let value = Double(part), value >= 0 { return .milliseconds(Int64(value * 1000)) }
+        if let value = Double(part), value >= 0, value <= 1e9 { return .milliseconds(Int64(value * 1000)) }
         throw ValidationError("\(option): '\(part)' is not a duration; write e.g. 30s,5m,30m (units ms, s, m, h)")
     }
 }

@@ -4,14 +4,18 @@ import CoperniqAPI
 import HTTPAPI
 
 extension TenantClients {
-    /// The real API clients of `tenant`, throttled by its keys' limiters in `limiters`.
+    /// The real API clients of `tenant`, throttled by its keys' limiters in `limiters`; each call
+    /// ends within `timeout`, and a `Retry-After` longer than `maxRetryAfter` is cut to it.
     public static func live(for tenant: TenantConfiguration, limiters: RateLimiters, http: HTTPClient = .shared,
-                            timeout: Duration = .seconds(10), observer: (any APICallObserver)? = nil) -> TenantClients {
+                            timeout: Duration = .seconds(10), maxRetryAfter: Duration = RetryAfter.defaultLimit,
+                            observer: (any APICallObserver)? = nil) -> TenantClients {
         TenantClients(
             aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID,
                                  apiKey: tenant.aurora.apiKey.value, apiVersion: tenant.aurora.apiVersion, http: http,
-                                 throttle: limiters.aurora(for: tenant), timeout: timeout, observer: observer),
+                                 throttle: limiters.aurora(for: tenant), timeout: timeout, maxRetryAfter: maxRetryAfter,
+                                 observer: observer),
             coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value, http: http,
-                                     throttle: limiters.coperniq(for: tenant), timeout: timeout, observer: observer))
+                                     throttle: limiters.coperniq(for: tenant), timeout: timeout, maxRetryAfter: maxRetryAfter,
+                                     observer: observer))
     }
 }

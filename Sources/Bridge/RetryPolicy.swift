@@ -15,9 +15,16 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The decision for a failure of an event that has been attempted `attempts` times (1 = the
     /// first attempt failed). A permanent failure, or one after the last tier, is dead-lettered.
+    ///
+    /// A retry is always due its tier's own delay after it is written: a tier partition holds its
+    /// records in due order only so, and a record due later would hold back every record behind it.
+    /// A service that asks for a longer wait (`Retry-After`) moves the retry on to the first later
+    /// tier whose delay covers it, or to the last tier when none does.
     public func decide(_ failure: ProcessingFailure, attempts: Int) -> Decision {
         guard failure.retryable, attempts >= 1, attempts <= tierDelays.count else { return .deadLetter }
-        let delay = max(tierDelays[attempts - 1], failure.retryAfter ?? .zero)
-        return .retry(tier: attempts, delay: delay)
+        let wanted = failure.retryAfter ?? .zero
+        var tier = attempts
+        while tier < tierDelays.count, tierDelays[tier - 1] < wanted { tier += 1 }
+        return .retry(tier: tier, delay: tierDelays[tier - 1])
     }
 }

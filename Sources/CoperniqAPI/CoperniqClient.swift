@@ -13,9 +13,9 @@ public struct CoperniqClient: Sendable {
     /// - Parameter throttle: the key's limiter (Coperniq allows 100 requests/s and 5,000/day per key).
     public init(baseURL: String = CoperniqClient.productionURL, apiKey: String, http: HTTPClient = .shared,
                 throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
         api = JSONHTTPClient(service: "coperniq", baseURL: baseURL, headers: [("x-api-key", apiKey)], http: http,
-                             throttle: throttle, timeout: timeout, observer: observer)
+                             throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer)
     }
 
     /// Projects whose property (a standard field or a custom keyName) equals `value`, archived included.

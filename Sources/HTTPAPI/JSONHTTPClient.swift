@@ -14,21 +14,25 @@ public struct JSONHTTPClient: Sendable {
     private let http: HTTPClient
     private let throttle: any RequestThrottle
     private let timeout: Duration
+    private let maxRetryAfter: Duration
     private let observer: (any APICallObserver)?
     private let maxBodyBytes = 8 * 1024 * 1024
 
     /// - Parameters:
     ///   - headers: sent with every request (credentials go here; they are never logged).
+    ///   - timeout: the whole call, from sending to the last byte of the answer.
+    ///   - maxRetryAfter: the longest `Retry-After` taken as it is; a longer one is cut to this.
     ///   - observer: told how long each call and each wait for the throttle took (metrics).
     public init(service: String, baseURL: String, headers: [(String, String)], http: HTTPClient = .shared,
                 throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
         self.service = service
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.headers = headers
         self.http = http
         self.throttle = throttle
         self.timeout = timeout
+        self.maxRetryAfter = maxRetryAfter
         self.observer = observer
     }
 
@@ -36,7 +40,7 @@ public struct JSONHTTPClient: Sendable {
     public struct Response: Sendable {
         public let status: Int
         public let body: Data
-        /// The `Retry-After` the service sent, if any.
+        /// The `Retry-After` the service sent, if it was one (RFC 9110), capped.
         public let retryAfter: Duration?
 
         public init(status: Int, body: Data, retryAfter: Duration? = nil) {
@@ -67,10 +71,14 @@ public struct JSONHTTPClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await http.execute(request, timeout: TimeAmount(timeout))
-            let buffer = try await response.body.collect(upTo: maxBodyBytes)
-            let status = Int(response.status.code)
-            let retryAfter = Self.retryAfter(response.headers.first(name: "Retry-After"))
+            // One deadline for the whole call: AsyncHTTPClient's covers the answer's head only, so an
+            // upstream that sends its head and then stalls the body would hold the event forever.
+            let (head, buffer) = try await withDeadline(timeout) { [http, request, maxBodyBytes, timeout] in
+                let response = try await http.execute(request, timeout: TimeAmount(timeout))
+                return (response, try await response.body.collect(upTo: maxBodyBytes))
+            }
+            let status = Int(head.status.code)
+            let retryAfter = RetryAfter.parse(head.headers.first(name: "Retry-After"), limit: maxRetryAfter)
             if status == 429 { throttle.pause(for: retryAfter ?? .seconds(1)) }
             observer?.called(service: service, operation: operation, status: status, duration: clock.now - started)
             return Response(status: status, body: Data(buffer.readableBytesView), retryAfter: retryAfter)
@@ -158,13 +166,6 @@ public struct JSONHTTPClient: Sendable {
         return set
     }()
 
-    /// `Retry-After` in seconds (the HTTP-date form falls back to one second).
-    static func retryAfter(_ value: String?) -> Duration? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
-        return .seconds(1)
-    }
-
     static func isTimeout(_ error: any Error) -> Bool {
         if let error = error as? HTTPClientError {
             return [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error)
@@ -174,6 +175,20 @@ public struct JSONHTTPClient: Sendable {
 
     static func describeTransport(_ error: any Error) -> String {
         String(describing: error).prefix(200).description
+    }
+}
+
+/// Runs `work`, giving up with `HTTPClientError.deadlineExceeded` (and cancelling it) once `limit` has passed.
+func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let result = first else { throw HTTPClientError.deadlineExceeded }
+        return result
     }
 }
 

@@ -5,8 +5,10 @@ import Synchronization
 
 /// Holds back retry tier records until they are due, without a thread or a runner slot: the
 /// partition of a record that is not due yet is paused and rewound to that record, and resumed
-/// when it is due. Records of a tier are written in due order, so the first one not due means
-/// none after it is either.
+/// when it is due. Records of a tier are written in due order (each due its tier's delay after it
+/// was written; see ``RetryPolicy/decide(_:attempts:)``), so the first one not due means none after
+/// it is either. A record due later than its tier's delay allows (written by an older version, or a
+/// header set by hand) would hold back every record behind it: it is taken now instead.
 final class RetryGate: Sendable {
     private struct Parked {
         let offset: Int64
@@ -14,13 +16,17 @@ final class RetryGate: Sendable {
     }
 
     private let consumer: KafkaConsumer
-    private let tierTopics: Set<String>
+    /// Each tier topic with its delay.
+    private let tierDelays: [String: Duration]
     private let logger: Logger
     private let parked = Mutex<[KafkaTopicPartition: Parked]>([:])
 
-    init(consumer: KafkaConsumer, tierTopics: Set<String>, logger: Logger) {
+    /// How much later than its tier's delay a record may be due (clocks of workers differ a little).
+    static let dueSlack: Duration = .seconds(60)
+
+    init(consumer: KafkaConsumer, tierDelays: [String: Duration], logger: Logger) {
         self.consumer = consumer
-        self.tierTopics = tierTopics
+        self.tierDelays = tierDelays
         self.logger = logger
     }
 
@@ -32,7 +38,7 @@ final class RetryGate: Sendable {
     /// already fetched are refused until the rewound record comes back.
     func admit(_ message: KafkaMessage, now: Date = Date()) async -> Bool {
         let partition = message.topicPartition
-        guard tierTopics.contains(message.topic) else { return true }
+        guard let tierDelay = tierDelays[message.topic] else { return true }
         enum Verdict { case pass, refuse, park }
         let verdict: Verdict = parked.withLock { parked in
             if let entry = parked[partition] {
@@ -43,6 +49,12 @@ final class RetryGate: Sendable {
         }
         if verdict == .refuse { return false }
         guard let due = Timestamp.parse(message.headers.text(WorkerHeader.nextAttemptAt)), due > now else { return true }
+        let wait = due.timeIntervalSince(now)
+        if wait > (tierDelay + Self.dueSlack).seconds {
+            logger.warning("retry record due past its tier's window; taking it now rather than holding the partition", metadata: [
+                "partition": "\(partition)", "offset": "\(message.offset)", "due": "\(Timestamp.text(due))", "tier-delay": "\(tierDelay)"])
+            return true
+        }
 
         // Not due: pause, rewind, and resume at the due time.
         parked.withLock { $0[partition] = Parked(offset: message.offset, timer: nil) }
@@ -55,7 +67,6 @@ final class RetryGate: Sendable {
             try? consumer.resume([partition])
             return true
         }
-        let wait = due.timeIntervalSince(now)
         let consumer = self.consumer, logger = self.logger
         let timer = Task {
             try? await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1))

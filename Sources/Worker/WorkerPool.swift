@@ -49,7 +49,9 @@ public final class WorkerPool: Service, Sendable {
             rebalanceHandlerTimeout: configuration.revokeDrainTimeout + .seconds(10),
             logger: logger,
             statisticsHandler: { json in metrics.lag(ConsumerLag.parse(statistics: json)) })
-        gate = RetryGate(consumer: consumer, tierTopics: Set(configuration.topics.retryTiers(configuration.retry.tierDelays.count)),
+        gate = RetryGate(consumer: consumer,
+                         tierDelays: Dictionary(uniqueKeysWithValues: zip(configuration.topics.retryTiers(configuration.retry.tierDelays.count),
+                                                                          configuration.retry.tierDelays)),
                          logger: logger)
         runner = EventRunner(processor: processor, producer: producer, configuration: configuration,
                              records: RecordFactory(topics: configuration.topics, groupID: configuration.groupID),

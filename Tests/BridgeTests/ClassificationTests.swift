@@ -62,7 +62,8 @@ struct ClassificationTests {
         #expect(policy.decide(transient, attempts: 3) == .retry(tier: 3, delay: .seconds(1800)))
         #expect(policy.decide(transient, attempts: 4) == .deadLetter)
         let slow = ProcessingFailure(errorClass: "aurora.rate_limited", message: "", retryable: true, retryAfter: .seconds(90))
-        #expect(policy.decide(slow, attempts: 1) == .retry(tier: 1, delay: .seconds(90)))
+        #expect(policy.decide(slow, attempts: 1) == .retry(tier: 2, delay: .seconds(300)),
+                "a Retry-After past tier 1's delay moves on to the tier that covers it (issue 20, item 5)")
         #expect(policy.decide(.permanent("aurora.forbidden", ""), attempts: 1) == .deadLetter)
     }
 }
@@ -92,6 +93,43 @@ struct RateLimiterTests {
         #expect(error?.errorClass == "aurora.throttled")
         #expect(error?.isRetryable == true)
         #expect((error?.retryAfter ?? .zero) > .seconds(25))
+    }
+
+    @Test("Retry-After is delay-seconds or an HTTP-date (RFC 9110), capped; anything else is refused, never a crash")
+    func retryAfterParsing() {
+        let now = Date(timeIntervalSince1970: 1_764_000_000)  // 2025-11-24T16:00:00Z
+        let hour = Duration.seconds(3600)
+        #expect(RetryAfter.parse("120", now: now) == .seconds(120))
+        #expect(RetryAfter.parse(" 0 ", now: now) == .zero)
+        #expect(RetryAfter.parse("1735689600", now: now) == hour, "an epoch where seconds belong is cut to the limit")
+        #expect(RetryAfter.parse("99999999999999999999999999", now: now) == hour)
+        #expect(RetryAfter.parse("7200", now: now, limit: .seconds(600)) == .seconds(600), "the limit is configurable")
+        for refused in ["inf", "nan", "-1", "1e300", "1.5", "+5", "soon", "0x10", "", "   "] {
+            #expect(RetryAfter.parse(refused, now: now) == nil, "'\(refused)' is not a Retry-After")
+        }
+        #expect(RetryAfter.parse(nil, now: now) == nil)
+        // HTTP-date in its three forms: 90 s after `now`.
+        #expect(RetryAfter.parse("Mon, 24 Nov 2025 16:01:30 GMT", now: now) == .seconds(90))
+        #expect(RetryAfter.parse("Monday, 24-Nov-25 16:01:30 GMT", now: now) == .seconds(90))
+        #expect(RetryAfter.parse("Mon Nov 24 16:01:30 2025", now: now) == .seconds(90))
+        #expect(RetryAfter.parse("Mon, 24 Nov 2025 15:00:00 GMT", now: now) == .zero, "a date past is no wait")
+        #expect(RetryAfter.parse("Fri, 01 Jan 2100 00:00:00 GMT", now: now) == hour)
+        #expect(RetryAfter.parse("Mon, 24 Nov 2025 16:01:30 PST", now: now) == nil, "HTTP-dates are GMT")
+    }
+
+    @Test("a wait longer than its tier moves the retry to the first tier whose delay covers it, due after that tier's own delay")
+    func retryAfterPicksATier() {
+        let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
+        func failure(_ wait: Duration?) -> ProcessingFailure {
+            ProcessingFailure(errorClass: "aurora.rate_limited", message: "429", retryable: true, retryAfter: wait)
+        }
+        #expect(policy.decide(failure(nil), attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
+        #expect(policy.decide(failure(.seconds(10)), attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
+        #expect(policy.decide(failure(.seconds(120)), attempts: 1) == .retry(tier: 2, delay: .seconds(300)))
+        #expect(policy.decide(failure(.seconds(600)), attempts: 2) == .retry(tier: 3, delay: .seconds(1800)))
+        #expect(policy.decide(failure(.seconds(3600)), attempts: 1) == .retry(tier: 3, delay: .seconds(1800)),
+                "no tier is that long: the last, never a due time past its own window")
+        #expect(policy.decide(failure(.seconds(10)), attempts: 4) == .deadLetter)
     }
 
     @Test("one throttled key does not slow another")

@@ -82,6 +82,25 @@ struct WorkerKafkaTests {
         await cluster.shutdown()
     }
 
+    @Test("a retry record due far past its tier's delay (an epoch taken for seconds) does not hold back the due records behind it")
+    func farFutureRetryRecord() async throws {
+        let cluster = try WorkerCluster(partitions: 1, tiers: 1)
+        let pool = RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(delays: [.seconds(1)]), kafka: cluster.configuration,
+                                              processor: ScriptedProcessor(), logger: testLogger))
+        let far = envelope(project: "far"), due = envelope(project: "due")
+        let in2080 = Date(timeIntervalSince1970: 3_471_292_800)
+        for (event, at) in [(far, in2080), (due, Date())] {
+            _ = try await cluster.producer.send(topic: cluster.topics.retryTier(1), key: Array(event.kafkaKey.utf8), value: Array(try event.encoded()),
+                                                headers: [KafkaHeader("event-id", event.id), KafkaHeader("tenant", event.tenant),
+                                                          KafkaHeader("attempt", "1"), KafkaHeader("next-attempt-at", Timestamp.text(at))])
+        }
+        let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(30)) { $0.count >= 2 }
+        try await pool.stop()
+        let ids = Set(try outcomes.map { try OutcomeRecord.decode($0.value).eventID })
+        #expect(ids == [far.id, due.id], "the partition is not parked until 2080")
+        await cluster.shutdown()
+    }
+
     @Test("a revoke during load commits only finished work: every event has exactly one outcome across two workers")
     func revokeDuringLoad() async throws {
         let cluster = try WorkerCluster(partitions: 6)
