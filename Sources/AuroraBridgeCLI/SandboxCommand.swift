@@ -115,6 +115,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Share of API requests whose connection is closed without an answer (0...1).")
     var dropRate = 0.0
 
+    @Option(help: "Share of API requests whose answer sends its head and half its body, then stalls for --timeout-delay-ms (0...1).")
+    var stallRate = 0.0
+
     @Option(name: .customLong("aurora-rpm"), help: "Aurora requests per minute per key (0: unlimited).")
     var auroraRPM = 90
 
@@ -144,7 +147,7 @@ struct SandboxCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try latencyProfile()
         for (name, rate) in [("--error-rate", errorRate), ("--rate-limit-rate", rateLimitRate), ("--conflict-rate", conflictRate),
-                             ("--timeout-rate", timeoutRate), ("--drop-rate", dropRate),
+                             ("--timeout-rate", timeoutRate), ("--drop-rate", dropRate), ("--stall-rate", stallRate),
                              ("--webhook-duplicate-rate", webhookDuplicateRate)] where !(0...1).contains(rate) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
@@ -174,7 +177,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.latency = try latencyProfile()
         configuration.faults = FaultProfile(
             serverErrorRate: errorRate, rateLimitRate: rateLimitRate, conflictRate: conflictRate, timeoutRate: timeoutRate,
-            dropRate: dropRate, timeoutDelay: .milliseconds(timeoutDelayMs)
+            dropRate: dropRate, stallRate: stallRate, timeoutDelay: .milliseconds(timeoutDelayMs)
         )
         configuration.auroraRequestsPerMinute = auroraRPM > 0 ? auroraRPM : nil
         configuration.coperniqRequestsPerSecond = coperniqRPS > 0 ? coperniqRPS : nil

@@ -123,6 +123,7 @@ struct AuroraRoutes: Sendable {
         if latency > .zero { await state.sleepUnlessStopping(latency) }
 
         var reply: Reply
+        var stall: Duration?
         switch fault {
         case .drop?:
             state.record(api: "aurora", endpoint: endpoint.rawValue, statusClass: "dropped", tenant: counted)
@@ -137,11 +138,14 @@ struct AuroraRoutes: Sendable {
         case .timeout(let delay, _)?:
             await state.sleepUnlessStopping(delay)
             reply = try await authorized(endpoint, tenantID: tenantID, id: id, request: request, work)
+        case .stall(let delay)?:
+            stall = delay
+            reply = try await authorized(endpoint, tenantID: tenantID, id: id, request: request, work)
         case nil:
             reply = try await authorized(endpoint, tenantID: tenantID, id: id, request: request, work)
         }
         state.record(api: "aurora", endpoint: endpoint.rawValue, statusClass: reply.statusClass, tenant: counted)
-        return reply.response
+        return stall.map { reply.stalledResponse(after: $0, state: state) } ?? reply.response
     }
 
     private func authorized(

@@ -64,6 +64,9 @@ public struct FaultProfile: Sendable, Equatable, Codable {
     public var timeoutRate: Double
     /// The connection is closed without any answer.
     public var dropRate: Double
+    /// The answer's head and the first bytes of its body are sent at once, the rest only after
+    /// `timeoutDelay`: an upstream (or a proxy) that stalls mid-body.
+    public var stallRate: Double
     /// How long a timed-out request waits before it is answered.
     public var timeoutDelay: Duration
     /// Coperniq only: a timed-out request does its work first (a create creates, a patch patches) and
@@ -75,24 +78,25 @@ public struct FaultProfile: Sendable, Equatable, Codable {
 
     public init(
         serverErrorRate: Double = 0, rateLimitRate: Double = 0, conflictRate: Double = 0, timeoutRate: Double = 0,
-        dropRate: Double = 0, timeoutDelay: Duration = .seconds(15), timeoutAfterWork: Bool = true
+        dropRate: Double = 0, stallRate: Double = 0, timeoutDelay: Duration = .seconds(15), timeoutAfterWork: Bool = true
     ) {
         self.serverErrorRate = serverErrorRate
         self.rateLimitRate = rateLimitRate
         self.conflictRate = conflictRate
         self.timeoutRate = timeoutRate
         self.dropRate = dropRate
+        self.stallRate = stallRate
         self.timeoutDelay = timeoutDelay
         self.timeoutAfterWork = timeoutAfterWork
     }
 
     /// Whether any rate is above zero.
     public var isActive: Bool {
-        serverErrorRate > 0 || rateLimitRate > 0 || conflictRate > 0 || timeoutRate > 0 || dropRate > 0
+        serverErrorRate > 0 || rateLimitRate > 0 || conflictRate > 0 || timeoutRate > 0 || dropRate > 0 || stallRate > 0
     }
 
     enum CodingKeys: String, CodingKey {
-        case serverErrorRate, rateLimitRate, conflictRate, timeoutRate, dropRate, timeoutDelayMs, timeoutAfterWork
+        case serverErrorRate, rateLimitRate, conflictRate, timeoutRate, dropRate, stallRate, timeoutDelayMs, timeoutAfterWork
     }
 
     /// JSON form (used by `POST /sandbox/faults`): the rates, `timeoutDelayMs` and `timeoutAfterWork`,
@@ -105,6 +109,7 @@ public struct FaultProfile: Sendable, Equatable, Codable {
             conflictRate: try container.decodeIfPresent(Double.self, forKey: .conflictRate) ?? 0,
             timeoutRate: try container.decodeIfPresent(Double.self, forKey: .timeoutRate) ?? 0,
             dropRate: try container.decodeIfPresent(Double.self, forKey: .dropRate) ?? 0,
+            stallRate: try container.decodeIfPresent(Double.self, forKey: .stallRate) ?? 0,
             timeoutDelay: .milliseconds(try container.decodeIfPresent(Int64.self, forKey: .timeoutDelayMs) ?? 15_000),
             timeoutAfterWork: try container.decodeIfPresent(Bool.self, forKey: .timeoutAfterWork) ?? true
         )
@@ -117,6 +122,7 @@ public struct FaultProfile: Sendable, Equatable, Codable {
         try container.encode(conflictRate, forKey: .conflictRate)
         try container.encode(timeoutRate, forKey: .timeoutRate)
         try container.encode(dropRate, forKey: .dropRate)
+        try container.encode(stallRate, forKey: .stallRate)
         try container.encode(timeoutDelay.milliseconds, forKey: .timeoutDelayMs)
         try container.encode(timeoutAfterWork, forKey: .timeoutAfterWork)
     }

@@ -280,6 +280,7 @@ struct CoperniqRoutes: Sendable {
         var reply: Reply
         var tenant = state.tenantIndex(coperniqKey: apiKey)
         var lateBy: Duration?
+        var stall: Duration?
         switch fault {
         case .drop?:
             state.record(api: "coperniq", endpoint: endpoint, statusClass: "dropped", tenant: tenant)
@@ -300,12 +301,15 @@ struct CoperniqRoutes: Sendable {
                 await state.sleepUnlessStopping(delay)
             }
             (reply, tenant) = try await authorized(apiKey: apiKey, work)
+        case .stall(let delay)?:
+            stall = delay
+            (reply, tenant) = try await authorized(apiKey: apiKey, work)
         case nil:
             (reply, tenant) = try await authorized(apiKey: apiKey, work)
         }
         if let lateBy { await state.sleepUnlessStopping(lateBy) }
         state.record(api: "coperniq", endpoint: endpoint, statusClass: reply.statusClass, tenant: tenant)
-        return reply.response
+        return stall.map { reply.stalledResponse(after: $0, state: state) } ?? reply.response
     }
 
     private func authorized(apiKey: String?, _ work: (_ tenant: Int) async throws -> Reply) async throws -> (Reply, Int?) {

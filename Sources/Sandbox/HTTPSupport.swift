@@ -81,6 +81,30 @@ struct Reply: Sendable {
     }
 }
 
+extension Reply {
+    /// The response with its head and the first half of its body sent at once, and the rest only
+    /// after `delay` (sooner if the sandbox stops): a "stall" fault.
+    func stalledResponse(after delay: Duration, state: SandboxState) -> Response {
+        let complete = response
+        var head = complete
+        let buffer: ByteBuffer = {
+            switch body {
+            case .json(let json): ByteBuffer(bytes: json.encoded())
+            case .data(let data, _): ByteBuffer(bytes: data)
+            case .empty: ByteBuffer()
+            }
+        }()
+        head.body = ResponseBody { writer in
+            var rest = buffer
+            if let first = rest.readSlice(length: rest.readableBytes / 2) { try await writer.write(first) }
+            await state.sleepUnlessStopping(delay)
+            try await writer.write(rest)
+            try await writer.finish(nil)
+        }
+        return head
+    }
+}
+
 /// Thrown after a "drop" fault closed the connection: nothing more can be written.
 struct ConnectionDropped: Error {}
 

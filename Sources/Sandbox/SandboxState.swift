@@ -346,7 +346,7 @@ public final class SandboxState: Sendable {
     // MARK: - Request plumbing (used by the routes)
 
     enum Fault: Sendable, Equatable {
-        case drop, timeout(Duration, afterWork: Bool), serverError(Int), rateLimit, conflict
+        case drop, timeout(Duration, afterWork: Bool), stall(Duration), serverError(Int), rateLimit, conflict
     }
 
     /// Draws this request's fault (if any) and latency.
@@ -366,6 +366,7 @@ public final class SandboxState: Sendable {
             guard faults.isActive else { return (nil, latency) }
             if faults.dropRate > 0 && rng.chance(faults.dropRate) { return (.drop, latency) }
             if faults.timeoutRate > 0 && rng.chance(faults.timeoutRate) { return (.timeout(faults.timeoutDelay, afterWork: faults.timeoutAfterWork), latency) }
+            if faults.stallRate > 0 && rng.chance(faults.stallRate) { return (.stall(faults.timeoutDelay), latency) }
             if faults.serverErrorRate > 0 && rng.chance(faults.serverErrorRate) {
                 return (.serverError(rng.pick([500, 502, 503])), latency)
             }

@@ -87,6 +87,24 @@ struct ProcessingTests {
         #expect(harness.sandbox.state.duplicatesByAuroraID(apiKey: tenant.coperniqAPIKey).isEmpty)
     }
 
+    @Test("an upstream that sends its head and stalls the body costs the event its API timeout, not more: a retryable timeout")
+    func stalledBody() async throws {
+        let harness = try await SandboxHarness.start({ $0.tenants = 1; $0.faults = FaultProfile(stallRate: 1, timeoutDelay: .seconds(4)) },
+                                                     clientTimeout: .milliseconds(300))
+        defer { Task { await harness.stop() } }
+        let tenant = harness.sandbox.tenants[0]
+        let project = try #require(firstSigned(tenant))
+        let started = ContinuousClock.now
+        let outcome = await harness.processor.process(harness.envelope(tenant, project))
+        let elapsed = ContinuousClock.now - started
+        guard case .retry(let failure) = outcome else {
+            Issue.record("expected a retry, got \(outcome)")
+            return
+        }
+        #expect(failure.errorClass == "aurora.timeout")
+        #expect(elapsed < .seconds(2), "the event waited \(elapsed) for a stalled body")
+    }
+
     @Test("50 concurrent identical events for one project make exactly one Coperniq project")
     func concurrentIdenticalEvents() async throws {
         let harness = try await SandboxHarness.start { $0.tenants = 1 }
