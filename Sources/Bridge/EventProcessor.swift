@@ -169,7 +169,7 @@ public struct EventProcessor: Sendable {
 
         // 4. Map and upsert.
         let fields = try ProjectMapper.map(snapshot, keys: tenant.coperniq.properties, workflowID: tenant.coperniq.workflowID)
-        return try await ProjectUpsert(coperniq: api.coperniq, keyName: tenant.coperniq.properties.auroraProjectID)
+        return try await ProjectUpsert(coperniq: api.coperniq, keys: tenant.coperniq.properties)
             .upsert(fields, auroraProjectID: projectID, tenant: tenant.slug)
     }
 
@@ -185,18 +185,21 @@ public struct EventProcessor: Sendable {
 
 /// Creates or updates the Coperniq project of one Aurora project, exactly once.
 ///
-/// Search by the Aurora-project-id custom property → patch if found, create if not. Coperniq's
+/// Search by the Aurora-project-id custom property → patch if found (without the fields the
+/// installer owns once the project exists, ``ProjectMapper/forUpdate(_:keys:)``), create if not. Coperniq's
 /// create returns an existing project when the title matches (`match_by=title`, `skip`), so
 /// after a create the returned project must carry our Aurora id: a concurrent twin of this event
 /// made it (fine), or an unrelated project has the same title (a permanent conflict, reported
 /// with both ids, never a silent wrong link).
 public struct ProjectUpsert: Sendable {
     public let coperniq: any CoperniqWriting
-    public let keyName: String
+    public let keys: CustomPropertyKeys
+    /// The custom property that holds the Aurora project id.
+    public var keyName: String { keys.auroraProjectID }
 
-    public init(coperniq: any CoperniqWriting, keyName: String) {
+    public init(coperniq: any CoperniqWriting, keys: CustomPropertyKeys) {
         self.coperniq = coperniq
-        self.keyName = keyName
+        self.keys = keys
     }
 
     public func upsert(_ fields: CoperniqProjectFields, auroraProjectID: String, tenant: String) async throws -> EventOutcome {
@@ -207,7 +210,7 @@ public struct ProjectUpsert: Sendable {
                                               "Coperniq has \(found.count) projects for Aurora project \(auroraProjectID): \(found.map(\.id).sorted()); merge them, then replay")
         }
         if let existing = found.first {
-            let updated = try await coperniq.updateProject(id: existing.id, fields)
+            let updated = try await coperniq.updateProject(id: existing.id, ProjectMapper.forUpdate(fields, keys: keys))
             return .updated(ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: updated.id,
                                         title: updated.title ?? fields.title))
         }

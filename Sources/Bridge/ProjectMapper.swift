@@ -40,8 +40,8 @@ public struct AuroraSnapshot: Sendable {
 /// | primaryEmail / primaryPhone | customer_email / customer_phone (omitted when absent) |
 /// | size | design summary system_size_stc ÷ 1000 (kW DC) |
 /// | value | pricing.system_price (else the financing's system_price) |
-/// | trades, status, workflowId | ["Solar"], ACTIVE, the tenant's workflow |
-/// | custom (by the tenant's keyNames) | project id, design id, kW DC, kW AC, annual kWh, gross PPW, contract price, utility, utility rate, ownership type, financing provider, monthly payment, contract signed date, sales rep |
+/// | trades, status, workflowId | ["Solar"], ACTIVE, the tenant's workflow (on create only) |
+/// | custom (by the tenant's keyNames) | project id, design id, kW DC, kW AC, annual kWh, gross PPW, contract price, utility, utility rate, ownership type, financing provider, monthly payment, contract signed date (on create only), sales rep |
 public enum ProjectMapper {
     public static func map(_ snapshot: AuroraSnapshot, keys: CustomPropertyKeys, workflowID: String?) throws -> CoperniqProjectFields {
         let project = snapshot.project
@@ -95,6 +95,18 @@ public enum ProjectMapper {
             value: price.map { rounded($0, 2) }, size: sizeDC, status: "ACTIVE",
             primaryEmail: project.customerEmail, primaryPhone: project.customerPhone,
             workflowID: workflowID, custom: custom)
+    }
+
+    /// What an update of an existing project sends: `fields` without what the installer owns once
+    /// the project exists (its status, workflow and trades, and the contract-signed date), so an
+    /// Aurora redelivery or replay never resets a project put ON_HOLD or moves its signed date.
+    public static func forUpdate(_ fields: CoperniqProjectFields, keys: CustomPropertyKeys) -> CoperniqProjectFields {
+        var update = fields
+        update.status = nil
+        update.workflowID = nil
+        update.trades = nil
+        if let key = keys.contractSignedDate { update.custom[key] = nil }
+        return update
     }
 
     /// The one-line site address.

@@ -87,6 +87,43 @@ struct ProcessingTests {
         #expect(harness.sandbox.state.duplicatesByAuroraID(apiKey: tenant.coperniqAPIKey).isEmpty)
     }
 
+    @Test("an update never resets what the installer owns (status, trades, signed date) and still refreshes Aurora's data")
+    func updateKeepsWhatTheInstallerOwns() async throws {
+        let harness = try await SandboxHarness.start { $0.tenants = 1 }
+        defer { Task { await harness.stop() } }
+        let tenant = harness.sandbox.tenants[0]
+        let project = try #require(firstSigned(tenant))
+        guard case .created(let link) = await harness.processor.process(harness.envelope(tenant, project)) else {
+            Issue.record("the first event did not create the project")
+            return
+        }
+        let created = try #require(harness.projects(tenant).first { $0.id == link.coperniqProjectID })
+        #expect(created.status == "ACTIVE")
+        let signedDate = try #require(created.custom["contract_signed_date"])
+
+        // The installer puts the project on hold, adds a trade, corrects the signed date and the price.
+        let coperniq = CoperniqClient(baseURL: harness.sandbox.coperniqBaseURL, apiKey: tenant.coperniqAPIKey)
+        _ = try await coperniq.updateProject(id: created.id, CoperniqProjectFields(
+            title: created.title, address: created.address, trades: ["Solar", "Roofing"], value: 1, status: "ON_HOLD",
+            custom: ["contract_signed_date": .string("2024-01-02")]))
+
+        // Aurora delivers the webhook again, days later.
+        let again = harness.envelope(tenant, project)
+        let redelivered = WebhookEnvelope(id: UUID().uuidString, tenant: again.tenant, params: again.params,
+                                          receivedAt: Fixtures.receivedAt.addingTimeInterval(5 * 86_400))
+        guard case .updated = await harness.processor.process(redelivered) else {
+            Issue.record("the redelivery did not update the project")
+            return
+        }
+        let after = try #require(harness.projects(tenant).first { $0.id == created.id })
+        #expect(after.status == "ON_HOLD", "the installer's status stays")
+        #expect(after.trades == ["Solar", "Roofing"], "the installer's trades stay")
+        #expect(after.custom["contract_signed_date"] == .string("2024-01-02"), "the signed date stays (was \(signedDate))")
+        #expect(after.workflowId == created.workflowId)
+        #expect(after.value == project.systemPrice, "Aurora's price is written again")
+        #expect(harness.projects(tenant).count == 1)
+    }
+
     @Test("an upstream that sends its head and stalls the body costs the event its API timeout, not more: a retryable timeout")
     func stalledBody() async throws {
         let harness = try await SandboxHarness.start({ $0.tenants = 1; $0.faults = FaultProfile(stallRate: 1, timeoutDelay: .seconds(4)) },
