@@ -41,6 +41,8 @@ struct SandboxCommand: AsyncParsableCommand {
                                      the client times out; a Coperniq write is still
                                      done first, as when a response is lost
               --drop-rate 0.01       1% lose the connection without any answer
+              --stall-rate 0.01      1% send the head and half the body, the rest only
+                                     after --timeout-delay-ms
             Faults are drawn before authentication and before any work: a faulted \
             create creates nothing (except the late answers above).
 
