@@ -185,7 +185,9 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
+                "AuroraAPI",
                 "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "Gateway",
                 .product(name: "Yams", package: "Yams"),
                 "Worker",

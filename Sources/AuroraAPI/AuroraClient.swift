@@ -100,9 +100,17 @@ public struct AuroraClient: Sendable {
 
     /// Creates a webhook subscription.
     public func createWebhook(_ webhook: AuroraWebhook) async throws -> AuroraWebhook {
-        let operation = "POST webhook"
+        try await saveWebhook(webhook, method: .post, path: ["tenants", tenantID, "webhooks"], operation: "POST webhook")
+    }
+
+    /// Replaces the webhook subscription `id` (`PUT`).
+    public func updateWebhook(id: String, _ webhook: AuroraWebhook) async throws -> AuroraWebhook {
+        try await saveWebhook(webhook, method: .put, path: ["tenants", tenantID, "webhooks", id], operation: "PUT webhook")
+    }
+
+    private func saveWebhook(_ webhook: AuroraWebhook, method: HTTPVerb, path: [String], operation: String) async throws -> AuroraWebhook {
         let body = try JSONEncoder().encode(["webhook": webhook])
-        let response = try await api.send(.post, path: ["tenants", tenantID, "webhooks"], body: body, operation: operation)
+        let response = try await api.send(method, path: path, body: body, operation: operation)
         try api.check(response, operation: operation)
         return try Self.decode(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)
     }

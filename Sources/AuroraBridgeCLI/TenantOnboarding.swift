@@ -1,8 +1,10 @@
 import ArgumentParser
+import AsyncHTTPClient
 import AuroraAPI
 import Bridge
 import CoperniqAPI
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import Operations
@@ -50,19 +52,21 @@ struct TenantCheckCommand: AsyncParsableCommand {
         if agreement != nil && slugs.count != 1 { throw ValidationError("--agreement belongs to one tenant: name the tenant too") }
         let recent = agreement == nil ? await recentAgreements() : [:]
         var failures = 0
-        for slug in slugs {
-            let tenant = registry[slug]!
-            let check = TenantCheck(
-                tenant: tenant,
-                aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID, apiKey: tenant.aurora.apiKey.value,
-                                     apiVersion: tenant.aurora.apiVersion),
-                coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value))
-            print("\(slug) (Aurora tenant \(tenant.aurora.tenantID), key \(tenant.aurora.apiKey.fingerprint)…; Coperniq key \(tenant.coperniq.apiKey.fingerprint)…)")
-            for item in await check.run(agreementID: agreement ?? recent[slug]) {
-                let mark = switch item.result { case .passed: "✓"; case .failed: "✗"; case .skipped: "–" }
-                print("  \(mark) \(item.name): \(item.detail)")
-                if let fix = item.fix { print("      fix: \(fix)") }
-                if item.result == .failed { failures += 1 }
+        try await withOnboardingHTTPClient { http in
+            for slug in slugs {
+                let tenant = registry[slug]!
+                let check = TenantCheck(
+                    tenant: tenant,
+                    aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID, apiKey: tenant.aurora.apiKey.value,
+                                         apiVersion: tenant.aurora.apiVersion, http: http),
+                    coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value, http: http))
+                print("\(slug) (Aurora tenant \(tenant.aurora.tenantID), key \(tenant.aurora.apiKey.fingerprint)…; Coperniq key \(tenant.coperniq.apiKey.fingerprint)…)")
+                for item in await check.run(agreementID: agreement ?? recent[slug]) {
+                    let mark = switch item.result { case .passed: "✓"; case .failed: "✗"; case .skipped: "–" }
+                    print("  \(mark) \(item.name): \(item.detail)")
+                    if let fix = item.fix { print("      fix: \(fix)") }
+                    if item.result == .failed { failures += 1 }
+                }
             }
         }
         if failures > 0 { throw CLIError("\(failures) check(s) failed") }
@@ -138,21 +142,38 @@ struct TenantSubscribe: AsyncParsableCommand {
         guard configuration.acceptsToken(token) else {
             throw CLIError("that token does not match \(tenant)'s webhookTokenSHA256 in the tenants file; the gateway would refuse Aurora's calls")
         }
-        let aurora = AuroraClient(baseURL: configuration.aurora.baseURL, tenantID: configuration.aurora.tenantID,
-                                  apiKey: configuration.aurora.apiKey.value, apiVersion: configuration.aurora.apiVersion)
         let template = WebhookSubscriber.urlTemplate(base: base, tenant: tenant)
         let (webhook, created): (AuroraWebhook, Bool)
         do {
-            (webhook, created) = try await WebhookSubscriber(aurora: aurora).subscribe(urlTemplate: template, headerKey: tokenHeader, token: token)
+            (webhook, created) = try await withOnboardingHTTPClient { http in
+                let aurora = AuroraClient(baseURL: configuration.aurora.baseURL, tenantID: configuration.aurora.tenantID,
+                                          apiKey: configuration.aurora.apiKey.value, apiVersion: configuration.aurora.apiVersion, http: http)
+                return try await WebhookSubscriber(aurora: aurora).subscribe(urlTemplate: template, headerKey: tokenHeader, token: token)
+            }
         } catch {
             throw CLIError("Aurora refused: \(error) (check the key with `aurora-bridge tenants check \(tenant)`)")
         }
-        print("\(created ? "created" : "already subscribed"): webhook \(webhook.id ?? "?") for \(webhook.event)\(webhook.enabled ? "" : " (DISABLED)")")
+        print("\(created ? "created" : "already subscribed, auth header written again with this token"): webhook \(webhook.id ?? "?") for \(webhook.event)\(webhook.enabled ? "" : " (DISABLED)")")
         print("  url template: \(webhook.urlTemplate)")
         print("  filter:       STATUS = signed")
         print("  auth header:  \(tokenHeader): <the tenant's webhook token>")
         if !webhook.enabled {
             throw CLIError("the subscription exists but is disabled (Aurora disables it after failed deliveries): enable it in Aurora, Settings → Webhooks")
         }
+    }
+}
+
+/// Runs `body` with the HTTP client the onboarding commands use: the workers' own
+/// (`HTTPClient.forAPIs`), which never follows a redirect, so an API key or a webhook token is sent
+/// to the API's host and nowhere else. Shut down when `body` ends.
+private func withOnboardingHTTPClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+    let http = HTTPClient.forAPIs(connectionsPerHost: 4)
+    do {
+        let result = try await body(http)
+        try? await http.shutdown()
+        return result
+    } catch {
+        try? await http.shutdown()
+        throw error
     }
 }

@@ -146,7 +146,7 @@ public struct TenantCheck: Sendable {
 }
 
 /// Onboarding step 3 without clicking: the `agreement_status_changed` subscription in the
-/// tenant's Aurora, created once (an existing one with the same URL template is shown, not doubled).
+/// tenant's Aurora, created once (an existing one with the same URL template is not doubled).
 public struct WebhookSubscriber: Sendable {
     public static let event = "agreement_status_changed"
     public let aurora: AuroraClient
@@ -160,14 +160,20 @@ public struct WebhookSubscriber: Sendable {
             + "&agreement_id=<AGREEMENT_ID>&status=<STATUS>&design_id=<DESIGN_ID>&financing_id=<FINANCING_ID>"
     }
 
+    /// Creates the subscription, or writes the existing one again with this auth header and token
+    /// and the `STATUS = signed` filter (its enabled flag is left as it is). Aurora never shows a
+    /// stored auth value, so a token rotated since the subscription was made cannot be seen: it is
+    /// always written, and a run after a rotation brings Aurora's calls back to the gateway.
     /// - Returns: the subscription, and whether this call created it.
     public func subscribe(urlTemplate: String, headerKey: String, token: String) async throws -> (AuroraWebhook, created: Bool) {
-        if let existing = try await aurora.webhooks().first(where: { $0.event == Self.event && $0.urlTemplate == urlTemplate }) {
-            return (existing, false)
-        }
-        let webhook = AuroraWebhook(description: "Coperniq projects (AuroraBridge): agreement signed", event: Self.event,
+        var webhook = AuroraWebhook(description: "Coperniq projects (AuroraBridge): agreement signed", event: Self.event,
                                     urlTemplate: urlTemplate, enabled: true, headerAuthKey: headerKey, headerAuthValue: token,
                                     filters: .array([.object(["name": .string("STATUS"), "values": .array([.string("signed")])])]))
+        if let existing = try await aurora.webhooks().first(where: { $0.event == Self.event && $0.urlTemplate == urlTemplate }),
+           let id = existing.id {
+            webhook.enabled = existing.enabled
+            return (try await aurora.updateWebhook(id: id, webhook), false)
+        }
         return (try await aurora.createWebhook(webhook), true)
     }
 }

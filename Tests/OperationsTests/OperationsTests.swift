@@ -1,9 +1,12 @@
+import AuroraAPI
 import Bridge
 import Foundation
+import Hummingbird
 import Kafka
 import Logging
 import Operations
 import Sandbox
+import Synchronization
 import Testing
 import TestSupport
 import Worker
@@ -188,7 +191,7 @@ struct OperationsTests {
         await harness.stop()
     }
 
-    @Test("tenants subscribe creates the agreement_status_changed subscription in the sandbox's Aurora, once")
+    @Test("tenants subscribe creates the agreement_status_changed subscription in the sandbox's Aurora, once, and writes the current token into it again after a rotation")
     func tenantsSubscribe() async throws {
         let harness = try await OperatorHarness.start(tenants: 1)
         let tenant = harness.sandbox.tenants[0]
@@ -209,9 +212,72 @@ struct OperationsTests {
         #expect(second.status == 0 && second.stdout.contains("already subscribed"))
         #expect(harness.sandbox.state.auroraWebhooks(tenantID: tenant.auroraTenantID).count == 1)
 
+        // The subscription carries a stale token (the one before a rotation; Aurora never shows it):
+        // subscribing again writes the current one into the same subscription.
+        let aurora = AuroraClient(baseURL: harness.sandbox.auroraBaseURL, tenantID: tenant.auroraTenantID, apiKey: tenant.auroraAPIKey)
+        var stale = try #require(try await aurora.webhooks().first)
+        stale.headerAuthValue = "whk_before_the_rotation"
+        _ = try await aurora.updateWebhook(id: try #require(stale.id), stale)
+        #expect(harness.sandbox.state.auroraWebhooks(tenantID: tenant.auroraTenantID).first?.headerAuthValue == "whk_before_the_rotation")
+        let third = try await harness.bridge(arguments, brokers: false, environment: token)
+        #expect(third.status == 0, "\(third.stderr)")
+        let rewritten = harness.sandbox.state.auroraWebhooks(tenantID: tenant.auroraTenantID)
+        #expect(rewritten.count == 1)
+        #expect(rewritten.first?.headerAuthValue == SandboxTenants.token(tenant.slug), "the current token is in the subscription again")
+        #expect(rewritten.first?.enabled == true)
+
         let wrong = try await harness.bridge(arguments, brokers: false, environment: ["AURORA_BRIDGE_WEBHOOK_TOKEN": "not-the-token"])
         #expect(wrong.status == 1 && wrong.stderr.contains("does not match"))
         #expect(!wrong.stderr.contains("not-the-token"))
         await harness.stop()
+    }
+}
+
+@Suite("Onboarding commands and redirects")
+struct OnboardingRedirectTests {
+    @Test("tenants check sends a tenant's keys to the API's host only: a redirect is answered as a failure, never followed")
+    func checkDoesNotFollowRedirects() async throws {
+        let forwarded = Mutex<[String]>([])
+        let router = Router()
+        router.get("/elsewhere/**") { request, _ -> Response in
+            let keys = request.headers.filter { ["authorization", "x-api-key"].contains($0.name.canonicalName) }.map(\.value)
+            forwarded.withLock { $0 += keys }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        }
+        router.get("/**") { request, _ -> Response in
+            Response(status: .found, headers: [.location: "/elsewhere\(request.uri.path)"])
+        }
+        var logger = Logger(label: "redirecting-api")
+        logger.logLevel = .critical
+        let (ports, bound) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { bound.yield($0.localAddress?.port ?? 0); bound.finish() }, logger: logger)
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var port = 0
+        for await value in ports { port = value }
+        try #require(port > 0)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redirect-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tenants = directory.appendingPathComponent("tenants.yaml")
+        try Data("""
+            defaults:
+              auroraBaseURL: http://127.0.0.1:\(port)
+              coperniqBaseURL: http://127.0.0.1:\(port)/v1
+            tenants:
+              - slug: redirected
+                webhookTokenSHA256: \(String(repeating: "ab", count: 32))
+                aurora: { tenantID: tid-redirected, apiKey: { env: REDIRECTED_AURORA_KEY } }
+                coperniq: { apiKey: { env: REDIRECTED_COPERNIQ_KEY }, workflowID: "1" }
+
+            """.utf8).write(to: tenants)
+        let run = try await runBridge(["tenants", "check", "redirected", "--tenants", tenants.path, "--agreement", "a-1"],
+                                      environment: ["REDIRECTED_AURORA_KEY": "sk_secret_aurora", "REDIRECTED_COPERNIQ_KEY": "cq_secret_coperniq"])
+        #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("302"), "the check reports the redirect: \(run.stdout)")
+        #expect(forwarded.withLock { $0 }.isEmpty, "a key was sent to the redirect's target")
+        #expect(!(run.stdout + run.stderr).contains("sk_secret_aurora") && !(run.stdout + run.stderr).contains("cq_secret_coperniq"))
     }
 }
