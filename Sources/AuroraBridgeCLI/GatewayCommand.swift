@@ -83,10 +83,18 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Per-tenant ingress burst.")
     var tenantBurst = 200
 
+    @Option(help: "Milliseconds a connection may stay open without sending a complete request (idle keep-alive, slowloris) before it is closed.")
+    var idleTimeoutMs = 60_000
+
+    @Option(help: "Connections open at once; beyond it new ones wait until one closes.")
+    var maxConnections = 4096
+
     func validate() throws {
         guard (1...9000).contains(publishTimeoutMs) else {
             throw ValidationError("--publish-timeout-ms must be 1–9000: Aurora gives up after 10 s")
         }
+        guard idleTimeoutMs >= 100 else { throw ValidationError("--idle-timeout-ms must be at least 100") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
     func run() async throws {
@@ -109,6 +117,8 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.tokenHeader = tokenHeader
         configuration.tenantRequestsPerSecond = tenantRps
         configuration.tenantBurst = tenantBurst
+        configuration.idleTimeout = .milliseconds(idleTimeoutMs)
+        configuration.maxConnections = maxConnections
         let gateway = WebhookGateway(configuration: configuration, tenants: store,
                                      publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: logger)
         let readiness = ReadinessCache { await producer.isReachable() }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
@@ -81,7 +82,10 @@ extension WebhookGateway {
         serverLogger.logLevel = .warning
         return Application(
             router: makeRouter(ready: ready),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aurora-bridge"),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
+                                                                                        + configuration.idleTimeout.components.attoseconds / 1_000_000_000))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aurora-bridge",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: serverLogger)
     }

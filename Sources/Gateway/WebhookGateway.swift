@@ -20,6 +20,12 @@ public struct GatewayConfiguration: Sendable {
     public var tenantRequestsPerSecond = 50
     public var tenantBurst = 200
     public var limits = WebhookLimits()
+    /// A connection that has sent no complete request for this long is closed: idle keep-alive
+    /// connections, and slowloris clients that trickle a request head, cannot hold it open.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Connections open at once; at this many the gateway accepts no more until one closes (they
+    /// wait in the kernel's accept queue), so memory and descriptors stay bounded.
+    public var maxConnections = 4096
 
     public init() {}
 }

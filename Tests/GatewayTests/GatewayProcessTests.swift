@@ -1,11 +1,53 @@
 import Bridge
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kafka
 import Testing
 import TestSupport
 
 @Suite("The gateway as a process", .serialized)
 struct GatewayProcessTests {
+    @Test("2,000 idle connections: webhooks are still answered, memory stays bounded, the idle ones are closed after --idle-timeout-ms")
+    func idleConnections() async throws {
+        let (cluster, gateway, port, directory) = try await startGateway(["--idle-timeout-ms", "15000"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(await webhook(port, 0) == 200)
+        let before = residentKiB(gateway.process.processIdentifier)
+
+        // Opening them takes seconds: the gateway accepts them one by one from a 256-deep queue.
+        let opened = ContinuousClock.now
+        let sockets = (0..<2_000).compactMap { _ in IdleSocket(port: port) }
+        defer { sockets.forEach { $0.close() } }
+        #expect(sockets.count == 2_000, "opened \(sockets.count) of 2,000 connections")
+        #expect(await webhook(port, 1) == 200, "a webhook is answered beside 2,000 idle connections")
+        let during = residentKiB(gateway.process.processIdentifier)
+        #expect(during - before < 64 * 1024, "2,000 idle connections cost \((during - before) / 1024) MiB")
+        #expect(ContinuousClock.now - opened < .seconds(15), "all were open before the first could time out")
+
+        try await eventually(.seconds(25), "idle connections closed") { sockets.filter(\.isClosedByPeer).count == sockets.count }
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit() == 0)
+        _ = try await cluster.terminate()
+    }
+
+    @Test("past --max-connections a new connection waits until one closes, and is then served")
+    func connectionLimit() async throws {
+        let (cluster, gateway, port, directory) = try await startGateway(["--idle-timeout-ms", "2000", "--max-connections", "20"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 40 idle connections: 20 are served (a few more, as the server accepts in batches), the rest wait.
+        let sockets = (0..<40).compactMap { _ in IdleSocket(port: port) }
+        defer { sockets.forEach { $0.close() } }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        #expect(await webhook(port, 1) == 200, "served once idle connections were closed")
+        #expect(ContinuousClock.now - started > .seconds(1), "at --max-connections a new connection waits for one to close")
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit() == 0)
+        _ = try await cluster.terminate()
+    }
+
     @Test("SIGTERM during load loses nothing acknowledged; SIGHUP reloads tenants; no secret reaches the logs")
     func sigtermDuringLoad() async throws {
         let started = Date()
@@ -92,4 +134,63 @@ struct GatewayProcessTests {
         }
         _ = try await cluster.terminate()
     }
+}
+
+/// A cluster with `aurora.webhooks` and a gateway for tenant acme-solar with `extra` flags; the
+/// directory holds its tenants file.
+private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, BridgeProcess, Int, URL) {
+    let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", "aurora.webhooks:3:1"])
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let tenantsFile = directory.appendingPathComponent("tenants.yaml")
+    try Tenants.yaml(["acme-solar"]).write(to: tenantsFile, atomically: true, encoding: .utf8)
+    let gateway = try BridgeProcess(["gateway", "--brokers", cluster.bootstrapServers, "--tenants", tenantsFile.path,
+                                     "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extra,
+                                    environment: Tenants.environment(["acme-solar"]))
+    let line = try await gateway.waitForLine(containing: "listening on")
+    let port = try #require(Int(line.split(separator: ":").last ?? ""))
+    return (cluster, gateway, port, directory)
+}
+
+/// The status of one signed webhook of acme-solar, nil when no answer came.
+private func webhook(_ port: Int, _ index: Int) async -> Int? {
+    try? await RawHTTP.send(port: port, target: "/webhooks/aurora/acme-solar?project_id=p\(index)&agreement_id=a\(index)&status=signed",
+                            headers: [("X-Aurora-Webhook-Token", Tenants.token("acme-solar"))]).status
+}
+
+/// The resident memory of process `pid` in KiB (Linux: /proc/<pid>/status).
+private func residentKiB(_ pid: Int32) -> Int {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
+
+/// A TCP connection to the gateway that sends nothing.
+private final class IdleSocket: Sendable {
+    let descriptor: Int32
+
+    init?(port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        descriptor = fd
+    }
+
+    /// Whether the gateway closed it (a read returns end of stream at once).
+    var isClosedByPeer: Bool {
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+    }
+
+    func close() { Glibc.close(descriptor) }
 }
