@@ -192,13 +192,6 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 /// Watches the API calls of a client, for metrics. Called on the requesting task; keep it cheap.
 public protocol APICallObserver: Sendable {
     /// A call ended: `status` is the HTTP status, nil when no answer came (timeout, connection lost).
