@@ -303,7 +303,8 @@ struct DLQReplay: AsyncParsableCommand {
         }
 
         await ReplayLedger.ensureTopic(ledgerTopic, configuration: configuration, logger: logger)
-        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        let producer = try KafkaProducer(configuration: configuration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
+                                         logger: logger)
         let replayer = DeadLetterReplayer(producer: producer, deadLetterTopic: source.dlqTopic, targetTopic: topic)
         let replayID = UUID().uuidString.lowercased()
         let progress = ProgressLine(total: toReplay.count)

@@ -107,6 +107,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let producer = try KafkaProducer(configuration: Self.producerConfiguration(try kafka.configuration()),
+                                         partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
                                          logger: Logger(label: "aurora-bridge.gateway.kafka"))
 
         var configuration = GatewayConfiguration()

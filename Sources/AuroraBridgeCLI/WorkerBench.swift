@@ -41,7 +41,8 @@ struct WorkerBench: AsyncParsableCommand {
             let tenants = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
             let projects = tenants.flatMap { tenant in tenant.projects.map { (tenant.slug, $0) } }
             guard !projects.isEmpty else { throw ValidationError("the sandbox has no projects") }
-            let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), logger: Logger(label: "bench.publish"))
+            let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap),
+                                             partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator), logger: Logger(label: "bench.publish"))
             var records: [KafkaRecord] = []
             for index in 0..<events {
                 let (slug, project) = projects[index % projects.count]

@@ -52,8 +52,13 @@ public struct WebhookEnvelope: Sendable, Codable, Equatable {
     public var designID: String? { params["design_id"].flatMap { $0.isEmpty ? nil : $0 } }
     public var financingID: String? { params["financing_id"].flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// The Kafka key: one Aurora project's events share it, so they stay in order on one partition.
+    /// The Kafka key: one Aurora project's events share it, so they stay in order.
     public var kafkaKey: String { "\(tenant)/\(projectID ?? "-")" }
+
+    /// Records are placed on a partition by the part of ``kafkaKey`` before this byte, the tenant:
+    /// the worker that owns a tenant's partition owns its retries and its rate budget too, while the
+    /// key still keeps the tenant's projects apart (they run concurrently).
+    public static let partitionKeySeparator = UInt8(ascii: "/")
 
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

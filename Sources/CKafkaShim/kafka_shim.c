@@ -52,6 +52,29 @@ rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
     return code;
 }
 
+static int32_t partition_by_key_prefix(const rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+                                       int32_t partition_count, void *rkt_opaque, void *msg_opaque) {
+    const int separator = (int)(uintptr_t)rkt_opaque;
+    const void *found = key != NULL ? memchr(key, separator, key_len) : NULL;
+    const size_t prefix_len = found != NULL ? (size_t)((const char *)found - (const char *)key) : key_len;
+    return rd_kafka_msg_partitioner_murmur2(rkt, key, prefix_len, partition_count, rkt_opaque, msg_opaque);
+}
+
+void kafka_shim_partition_by_key_prefix(rd_kafka_conf_t *conf, uint8_t separator) {
+    /* Topic-level properties set on the global configuration (acks, message.timeout.ms) live in its
+     * default topic configuration, owned by `conf`: amend that one when it exists. */
+    rd_kafka_topic_conf_t *topic_conf = rd_kafka_conf_get_default_topic_conf(conf);
+    const int created = topic_conf == NULL;
+    if (created) {
+        topic_conf = rd_kafka_topic_conf_new();
+    }
+    rd_kafka_topic_conf_set_partitioner_cb(topic_conf, partition_by_key_prefix);
+    rd_kafka_topic_conf_set_opaque(topic_conf, (void *)(uintptr_t)separator);
+    if (created) {
+        rd_kafka_conf_set_default_topic_conf(conf, topic_conf); /* takes ownership */
+    }
+}
+
 int32_t kafka_shim_partition_unassigned(void) { return RD_KAFKA_PARTITION_UA; }
 int64_t kafka_shim_offset_beginning(void) { return RD_KAFKA_OFFSET_BEGINNING; }
 int64_t kafka_shim_offset_end(void) { return RD_KAFKA_OFFSET_END; }

@@ -66,6 +66,7 @@ public struct JSONHTTPClient: Sendable {
         request.method = method.nio
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Accept", value: "application/json")
+        if let traceparent = OutboundTrace.traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

@@ -31,12 +31,15 @@ public final class KafkaProducer: Service, Sendable {
     /// - Parameters:
     ///   - configuration: bootstrap servers and any librdkafka property; see ``defaults``.
     ///   - statisticsHandler: receives librdkafka's statistics JSON every `statistics.interval.ms`.
-    public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "kafka.producer"),
+    ///   - partitioner: how a record without an explicit partition finds one by its key.
+    public init(configuration: KafkaConfiguration, partitioner: KafkaPartitioner = .configured,
+                logger: Logger = Logger(label: "kafka.producer"),
                 statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = configuration
         configuration.applyDefaults(Self.defaults)
         let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
         let client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: context) { conf in
+            partitioner.install(on: conf)
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
                 guard let message, let opaque = message.pointee._private else { return }
                 let item = OutboxItem.delivered(opaque)
@@ -72,18 +75,19 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Produces one record and waits for its delivery report.
     ///
-    /// Records with the same key go to the same partition, in the order their sends began.
+    /// Records with the same key go to the same partition, in the order their sends began; `partition`
+    /// names one instead of letting the ``KafkaPartitioner`` choose.
     /// - Returns: the partition and offset the record was written to.
     /// - Throws: ``KafkaError``, e.g. `.messageTimedOut` when the cluster did not acknowledge it
     ///   within `message.timeout.ms`, or `.destroyed` after shutdown began. Cancelling the calling
     ///   task does not withdraw a record already handed to librdkafka.
-    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
+    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
         async throws -> KafkaDeliveryReport {
         guard !closed.load(ordering: .acquiring) else {
             throw KafkaError(code: .destroyed, message: "the producer is shut down")
         }
         return try await withUnsafeThrowingContinuation { continuation in
-            outbox.submit(.single(PendingRecord(topic: topic, key: key, value: value, headers: headers,
+            outbox.submit(.single(PendingRecord(topic: topic, partition: partition, key: key, value: value, headers: headers,
                                                 continuation: continuation)))
         }
     }
@@ -194,14 +198,33 @@ public final class KafkaProducer: Service, Sendable {
 /// A record to produce with ``KafkaProducer/send(_:)``.
 public struct KafkaRecord: Sendable {
     public var topic: String
+    /// The partition to write to; nil lets the producer's ``KafkaPartitioner`` choose by key.
+    public var partition: Int32?
     public var key: [UInt8]?
     public var value: [UInt8]
     public var headers: [KafkaHeader]
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []) {
+    public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []) {
         self.topic = topic
+        self.partition = partition
         self.key = key
         self.value = value
         self.headers = headers
+    }
+}
+
+/// How a producer picks the partition of a record that names none.
+public enum KafkaPartitioner: Sendable, Equatable {
+    /// librdkafka's `partitioner` property (default `consistent_random`: a CRC32 of the whole key).
+    case configured
+    /// murmur2 (Java's default partitioner) of the key's bytes before the first `separator`, or of
+    /// the whole key when it has none: records whose keys share that prefix share a partition.
+    /// With keys `tenant/project`, every record of a tenant lands in one partition while the key
+    /// still names the project.
+    case keyPrefix(separator: UInt8)
+
+    func install(on conf: OpaquePointer) {
+        guard case .keyPrefix(let separator) = self else { return }
+        kafka_shim_partition_by_key_prefix(conf, separator)
     }
 }

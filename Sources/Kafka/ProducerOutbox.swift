@@ -37,9 +37,9 @@ enum OutboxItem: Sendable {
     }
 
     /// Reads the record's fields without copying them.
-    func withRecord<R>(_ body: (_ topic: String, _ key: [UInt8]?, _ value: [UInt8], _ headers: [KafkaHeader]) -> R) -> R {
+    func withRecord<R>(_ body: (_ topic: String, _ partition: Int32?, _ key: [UInt8]?, _ value: [UInt8], _ headers: [KafkaHeader]) -> R) -> R {
         switch self {
-        case .single(let record): body(record.topic, record.key, record.value, record.headers)
+        case .single(let record): body(record.topic, record.partition, record.key, record.value, record.headers)
         case .batch(let batch, let index): batch.withRecord(index, body)
         }
     }
@@ -57,6 +57,7 @@ enum OutboxItem: Sendable {
 /// The record of one send, carrying the continuation its delivery report (or deadline) resumes.
 final class PendingRecord: @unchecked Sendable {
     let topic: String
+    let partition: Int32?
     let key: [UInt8]?
     let value: [UInt8]
     let headers: [KafkaHeader]
@@ -64,9 +65,10 @@ final class PendingRecord: @unchecked Sendable {
     private let continuation: UnsafeContinuation<KafkaDeliveryReport, any Error>
     private let completed = Atomic<Bool>(false)
 
-    init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+    init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
          continuation: UnsafeContinuation<KafkaDeliveryReport, any Error>, deadline: ContinuousClock.Instant? = nil) {
         self.topic = topic
+        self.partition = partition
         self.key = key
         self.value = value
         self.headers = headers
@@ -134,9 +136,9 @@ final class PendingBatch: @unchecked Sendable {
         return (slot.batch.takeUnretainedValue(), slot.index)
     }
 
-    func withRecord<R>(_ index: Int, _ body: (String, [UInt8]?, [UInt8], [KafkaHeader]) -> R) -> R {
+    func withRecord<R>(_ index: Int, _ body: (String, Int32?, [UInt8]?, [UInt8], [KafkaHeader]) -> R) -> R {
         let record = records[index]
-        return body(record.topic, record.key, record.value, record.headers)
+        return body(record.topic, record.partition, record.key, record.value, record.headers)
     }
 
     func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
@@ -242,13 +244,13 @@ final class Outbox: Sendable {
     /// any other failure completes the record with the error.
     private func enqueue(_ item: OutboxItem) -> Bool {
         let opaque = item.retainedOpaque()
-        let err = item.withRecord { topic, key, value, headers in
+        let err = item.withRecord { topic, partition, key, value, headers in
             // The record's value lives (immutable) until its delivery report, so librdkafka can
             // send it without copying.
             let nativeHeaders = Self.nativeHeaders(headers)
             let err = value.withUnsafeBytes { value in
                 withOptionalBytes(key) { key in
-                    kafka_shim_produce(client.handle, topics.handle(topic), topic, kafka_shim_partition_unassigned(),
+                    kafka_shim_produce(client.handle, topics.handle(topic), topic, partition ?? kafka_shim_partition_unassigned(),
                                        key.baseAddress, key.count, value.baseAddress, value.count,
                                        0, nativeHeaders, opaque)
                 }

@@ -119,6 +119,7 @@ struct AuroraRoutes: Sendable {
         let tenantID = context.parameters.get("tid") ?? ""
         let id = context.parameters.get("id") ?? ""
         let counted = state.tenantIndex(tenantID)
+        state.logArrival(api: "aurora", endpoint: endpoint.rawValue, path: request.uri.path, traceparent: request.header("traceparent"))
         let (fault, latency) = state.drawFault(conflictApplies: true)
         if latency > .zero { await state.sleepUnlessStopping(latency) }
 

@@ -17,6 +17,8 @@ struct ControlRoutes: Sendable {
             state.resetRequestCounts()
             return Reply(200, ["reset": true]).response
         }
+        // The API requests received, oldest first: api, endpoint, path, traceparent, atMs.
+        router.get("sandbox/requests") { _, _ in Reply.encodable(state.requestLog).response }
         router.get("sandbox/faults") { _, _ in Reply.encodable(state.faults).response }
         router.post("sandbox/faults") { request, _ in
             do {

@@ -274,6 +274,7 @@ struct CoperniqRoutes: Sendable {
         _ work: (_ tenant: Int) async throws -> Reply
     ) async throws -> Response {
         let apiKey = request.header("x-api-key")
+        state.logArrival(api: "coperniq", endpoint: endpoint, path: request.uri.path, traceparent: request.header("traceparent"))
         let (fault, latency) = state.drawFault(conflictApplies: false)
         if latency > .zero { await state.sleepUnlessStopping(latency) }
 

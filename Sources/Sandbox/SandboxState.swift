@@ -66,6 +66,7 @@ public final class SandboxState: Sendable {
         var coperniqSecondWindows: [String: SlidingWindow] = [:]
         var coperniqDayWindows: [String: SlidingWindow] = [:]
         var requestCounts: [String: Int] = [:]
+        var requestLog = RequestLog()
         var rng: SplitMix64
         var nextCoperniqID = 0
         var nextDeliveryID = 0
@@ -246,6 +247,7 @@ public final class SandboxState: Sendable {
     public func resetRequestCounts() {
         inner.withLock { inner in
             inner.requestCounts = [:]
+            inner.requestLog = RequestLog()
             for index in inner.tenants.indices { inner.tenants[index].requestCounts = [:] }
         }
     }
@@ -375,6 +377,16 @@ public final class SandboxState: Sendable {
             return (nil, latency)
         }
     }
+
+    /// Notes an API request as it arrives (before latency and faults), for ``requestLog``.
+    func logArrival(api: String, endpoint: String, path: String, traceparent: String?) {
+        let entry = LoggedRequest(api: api, endpoint: endpoint, path: path, traceparent: traceparent,
+                                  atMs: (Date().timeIntervalSince1970 * 1000).rounded())
+        inner.withLock { $0.requestLog.append(entry) }
+    }
+
+    /// The API requests received (the most recent ``RequestLog/capacity``), oldest first.
+    public var requestLog: [LoggedRequest] { inner.withLock { $0.requestLog.entries } }
 
     func record(api: String, endpoint: String, statusClass: String, tenant: Int?) {
         let key = "\(api):\(endpoint):\(statusClass)"
@@ -612,4 +624,32 @@ extension SandboxState {
     public var auroraRateLimit: Int? { inner.withLock { $0.auroraPerMinute } }
     /// Coperniq's current per-key limits (nil = unlimited).
     public var coperniqRateLimits: (perSecond: Int?, perDay: Int?) { inner.withLock { ($0.coperniqPerSecond, $0.coperniqPerDay) } }
+}
+
+/// One API request as the sandbox received it: which API and endpoint, the path, the caller's W3C
+/// `traceparent` (one per attempt of an event) and the arrival time in milliseconds since the epoch.
+public struct LoggedRequest: Sendable, Codable, Equatable {
+    public var api: String
+    public var endpoint: String
+    public var path: String
+    public var traceparent: String?
+    public var atMs: Double
+}
+
+/// The most recent requests, bounded: a long benchmark keeps the last ``capacity``.
+struct RequestLog: Sendable {
+    static let capacity = 200_000
+    private var ring: [LoggedRequest] = []
+    private var next = 0
+
+    mutating func append(_ entry: LoggedRequest) {
+        if ring.count < Self.capacity {
+            ring.append(entry)
+        } else {
+            ring[next] = entry
+            next = (next + 1) % Self.capacity
+        }
+    }
+
+    var entries: [LoggedRequest] { Array(ring[next...] + ring[..<next]) }
 }

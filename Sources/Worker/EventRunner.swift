@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 
@@ -15,8 +16,15 @@ struct EventRunner: Sendable {
     let isKnownTenant: @Sendable (String) -> Bool
     let logger: Logger
 
-    /// - Returns: true when the outcome is durable; false when shutdown cut the attempt short.
+    /// - Returns: true when the outcome is durable; false when shutdown or a revoke cut the attempt short.
     func run(_ message: KafkaMessage) async -> Bool {
+        if message.topic != configuration.topics.webhooks {
+            // A due retry tier record: attempted on the webhooks topic, by the owner of its key.
+            let record = records.dueRetryRecord(for: message)
+            guard await publish(record, logger: logger) else { return false }
+            metrics.retryDue()
+            return true
+        }
         let started = ContinuousClock.now
         let failedBefore = Int(message.headers.text(WorkerHeader.attempt) ?? "") ?? 0
         let attempt = failedBefore + 1
@@ -43,7 +51,7 @@ struct EventRunner: Sendable {
         logger[metadataKey: "tenant"] = "\(envelope.tenant)"
         logger[metadataKey: "attempt"] = "\(attempt)"
 
-        let outcome = await processor.process(envelope)
+        let outcome = await OutboundTrace.$traceparent.withValue(trace.description) { await processor.process(envelope) }
         if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
 
         let now = Date()

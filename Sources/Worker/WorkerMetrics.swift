@@ -58,6 +58,25 @@ public final class WorkerMetrics: APICallObserver, Sendable {
         }.increment()
     }
 
+    /// A retry tier record came due and went back to the webhooks topic to be attempted.
+    public func retryDue() {
+        counters.value(for: "retry-due") {
+            registry.makeCounter(descriptor: .init(metricName: "worker_retries_due", unitName: "total",
+                                                   helpText: "Retry tier records that came due and went back to the webhooks topic"),
+                                 labels: [])
+        }.increment()
+    }
+
+    /// Events a revoke cancelled because they outlived the drain (the next owner runs them again).
+    public func cancelledOnRevoke(_ count: Int) {
+        guard count > 0 else { return }
+        counters.value(for: "cancelled-on-revoke") {
+            registry.makeCounter(descriptor: .init(metricName: "worker_events_cancelled_on_revoke", unitName: "total",
+                                                   helpText: "Events cancelled because their partition was revoked before they finished"),
+                                 labels: [])
+        }.increment(by: Int64(count))
+    }
+
     public func called(service: String, operation: String, status: Int?, duration: Duration) {
         let statusClass = status.map { "\($0 / 100)xx" } ?? "none"
         histogram("call|\(service)|\(operation)|\(statusClass)", name: "worker_api_call_duration",

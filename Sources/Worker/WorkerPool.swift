@@ -19,6 +19,7 @@ public final class WorkerPool: Service, Sendable {
     private let dispatcher: KeyOrderedDispatcher
     private let gate: RetryGate
     private let runner: EventRunner
+    private let running = RunningEvents()
     private let storeLock = Mutex<Void>(())
     private let stopSignal = OneShot()
     private let assignedOnce = Atomic<Bool>(false)
@@ -36,7 +37,8 @@ public final class WorkerPool: Service, Sendable {
         self.logger = logger
         let dispatcher = KeyOrderedDispatcher(maxOutstanding: max(configuration.maxOutstanding, configuration.concurrency))
         self.dispatcher = dispatcher
-        producer = try KafkaProducer(configuration: kafka.forProducer, logger: logger)
+        producer = try KafkaProducer(configuration: kafka.forProducer, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
+                                     logger: logger)
 
         var consumerConfiguration = kafka
         if consumerConfiguration["statistics.interval.ms"] == nil { consumerConfiguration.set("statistics.interval.ms", "5000") }
@@ -127,9 +129,15 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
+    /// Runs events one after another. Each runs in a task of its own, so that a revoke can cancel
+    /// just the events of its partitions (see ``rebalanced(_:)``).
     private func runnerLoop() async {
         while let item = await dispatcher.next() {
-            let completed = await runner.run(item.message)
+            let runner = self.runner, message = item.message
+            let task = Task { await runner.run(message) }
+            let id = running.add(task, partition: item.partition)
+            let completed = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            running.remove(id)
             dispatcher.finish(item, completed: completed)
         }
     }
@@ -172,12 +180,49 @@ public final class WorkerPool: Service, Sendable {
                 self.dispatcher.running(in: partitions) == 0
             }
             if !drained {
-                logger.warning("revoked partitions still have running events; committing what finished", metadata: [
-                    "running": "\(dispatcher.running(in: partitions))"])
+                // The next owner starts these partitions from their committed offsets as soon as this
+                // handler returns: an event still running here would run twice at once.
+                let cancelled = running.cancel(in: partitions)
+                logger.warning("revoked partitions still have running events after the drain; cancelled them (the next owner runs them again)",
+                               metadata: ["cancelled": "\(cancelled)", "drain": "\(configuration.revokeDrainTimeout)"])
+                metrics.cancelledOnRevoke(cancelled)
+                let stopped = await waitUntil(deadline: .now + Self.cancelGrace) { self.dispatcher.running(in: partitions) == 0 }
+                if !stopped {
+                    logger.error("revoked events did not stop within \(Self.cancelGrace) of being cancelled; letting the partitions go anyway",
+                                 metadata: ["running": "\(dispatcher.running(in: partitions))"])
+                }
             }
             storeFinishedOffsets(in: partitions)
             dispatcher.forget(partitions)
         }
+    }
+}
+
+extension WorkerPool {
+    /// How long a revoke waits for cancelled events to stop (an HTTP call ends at once when cancelled).
+    static let cancelGrace: Duration = .seconds(5)
+}
+
+/// The events running now, each with its partition, so a revoke can cancel those of its partitions.
+private final class RunningEvents: Sendable {
+    private struct Entry { let partition: KafkaTopicPartition; let task: Task<Bool, Never> }
+    private let state = Mutex<(next: Int, entries: [Int: Entry])>((0, [:]))
+
+    func add(_ task: Task<Bool, Never>, partition: KafkaTopicPartition) -> Int {
+        state.withLock { state in
+            state.next += 1
+            state.entries[state.next] = Entry(partition: partition, task: task)
+            return state.next
+        }
+    }
+
+    func remove(_ id: Int) { _ = state.withLock { $0.entries.removeValue(forKey: id) } }
+
+    /// Cancels the events of `partitions`; returns how many.
+    func cancel(in partitions: Set<KafkaTopicPartition>) -> Int {
+        let tasks = state.withLock { state in state.entries.values.filter { partitions.contains($0.partition) }.map(\.task) }
+        for task in tasks { task.cancel() }
+        return tasks.count
     }
 }
 

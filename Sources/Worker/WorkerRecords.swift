@@ -21,13 +21,15 @@ public enum WorkerHeader {
     public static let firstFailedAt = "first-failed-at"
     /// When a retry record is due (absent on dead letters).
     public static let nextAttemptAt = "next-attempt-at"
+    /// On a retry sent back to the webhooks topic when due: the tier it waited on (the attempt's
+    /// `topic` in `error-history`).
+    public static let retriedFrom = "retried-from"
     /// Every failed attempt so far, as a JSON array of `{attempt, at, topic, class, message}`.
     public static let errorHistory = "error-history"
-    /// The retry tier or dead-letter topic the record was written to (`retry.2`, `dlq`).
     /// The headers a failure record sets; none of them is carried over from the record that failed.
     public static let failureHeaders: Set<String> = [
         attempt, sourceTopic, sourcePartition, sourceOffset, consumerGroup, errorClass, errorMessage, firstFailedAt,
-        nextAttemptAt, errorHistory,
+        nextAttemptAt, errorHistory, retriedFrom,
     ]
 }
 
@@ -78,7 +80,7 @@ struct RecordFactory: Sendable {
         let errorMessage = String(Self.singleLine(failure.message).prefix(Self.maxMessageLength))
         var history = (old.text(WorkerHeader.errorHistory)?.data(using: .utf8))
             .flatMap { try? JSONDecoder().decode([FailedAttempt].self, from: $0) } ?? []
-        history.append(FailedAttempt(attempt: attempts, at: Timestamp.text(now), topic: message.topic,
+        history.append(FailedAttempt(attempt: attempts, at: Timestamp.text(now), topic: old.text(WorkerHeader.retriedFrom) ?? message.topic,
                                      class: failure.errorClass, message: errorMessage))
         let historyText = (try? JSONEncoder().encode(Array(history.suffix(Self.maxHistory))))
             .map { String(decoding: $0, as: UTF8.self) } ?? "[]"
@@ -103,6 +105,16 @@ struct RecordFactory: Sendable {
         let replaced = Set(headers.map(\.key)).union(WorkerHeader.failureHeaders)
         headers += old.filter { !replaced.contains($0.key) }
         return KafkaRecord(topic: destination, key: message.key, value: message.value, headers: headers)
+    }
+
+    /// A due retry tier record, sent back to the webhooks topic to be attempted there: every attempt
+    /// of a key then runs on the one worker that owns the key's webhooks partition, in key order with
+    /// its fresh events. Key, value and headers travel as they are (the attempt count and error
+    /// history go on), except the due time, which is spent; `retried-from` names the tier.
+    func dueRetryRecord(for message: KafkaMessage) -> KafkaRecord {
+        KafkaRecord(topic: topics.webhooks, key: message.key, value: message.value,
+                    headers: message.headers.filter { $0.key != WorkerHeader.nextAttemptAt && $0.key != WorkerHeader.retriedFrom }
+                        + [KafkaHeader(WorkerHeader.retriedFrom, message.topic)])
     }
 
     /// The `coperniq.projects` record of a finished event.

@@ -58,7 +58,8 @@ final class GatewayHarness: Sendable {
         try cluster.createTopic(topic, partitions: 4)
         var producerConfiguration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
         producerConfiguration.set("message.timeout.ms", "30000")
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
+        let producer = try KafkaProducer(configuration: producerConfiguration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
+                                         logger: testLogger)
         var configuration = GatewayConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0

@@ -57,6 +57,37 @@ struct ProducerConsumerTests {
         await producer.shutdown()
     }
 
+    @Test("the key-prefix partitioner puts every key of one prefix on one partition (the whole key when it has no separator); an explicit partition wins")
+    func keyPrefixPartitioner() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 12)
+        let tenants = (0..<8).map { "tenant-\($0)" }
+        func partitions(_ partitioner: KafkaPartitioner) async throws -> [String: Set<Int32>] {
+            let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
+                                             partitioner: partitioner, logger: testLogger)
+            var records: [KafkaRecord] = []
+            for tenant in tenants {
+                records.append(KafkaRecord(topic: topic, key: Array(tenant.utf8), value: []))
+                for project in 0..<20 { records.append(KafkaRecord(topic: topic, key: Array("\(tenant)/p-\(project)".utf8), value: [])) }
+            }
+            var byTenant: [String: Set<Int32>] = [:]
+            for (record, result) in zip(records, await producer.send(records)) {
+                let tenant = String(decoding: record.key!.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self)
+                byTenant[tenant, default: []].insert(try result.get().partition)
+            }
+            let pinned = try await producer.send(topic: topic, partition: 7, key: Array("tenant-0/p-0".utf8), value: [])
+            #expect(pinned.partition == 7)
+            await producer.shutdown()
+            return byTenant
+        }
+        let prefixed = try await partitions(.keyPrefix(separator: UInt8(ascii: "/")))
+        #expect(prefixed.count == tenants.count)
+        #expect(prefixed.values.allSatisfy { $0.count == 1 }, "a tenant spread over partitions: \(prefixed)")
+        #expect(Set(prefixed.values.flatMap { $0 }).count > 1, "every tenant on one partition")
+        // The whole key, as librdkafka's own partitioner hashes it, spreads a tenant's projects.
+        let whole = try await partitions(.configured)
+        #expect(whole.values.contains { $0.count > 1 })
+    }
+
     @Test("many concurrent sends all get a delivery report with distinct offsets")
     func concurrentSends() async throws {
         let (cluster, topic) = try clusterWithTopic(brokers: 3, partitions: 3)

@@ -19,7 +19,8 @@ public final class WorkerCluster: Sendable {
         for topic in [topics.webhooks, topics.deadLetter, topics.outcomes] + topics.retryTiers(tiers) + extraTopics {
             try kafka.createTopic(topic, partitions: partitions)
         }
-        producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: kafka.bootstrapServers), logger: testLogger)
+        producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: kafka.bootstrapServers),
+                                 partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator), logger: testLogger)
     }
 
     /// Settings that make group rebalances quick on the embedded cluster.

@@ -26,6 +26,11 @@ rd_kafka_resp_err_t kafka_shim_produce(rd_kafka_t *rk,
                                        rd_kafka_headers_t *headers,
                                        void *opaque);
 
+/// Makes the producer configured by `conf` pick a keyed record's partition by murmur2 (Java's default
+/// partitioner) of the key's bytes before the first `separator` (the whole key when it has none), for
+/// every topic it produces to without a configuration of its own.
+void kafka_shim_partition_by_key_prefix(rd_kafka_conf_t *conf, uint8_t separator);
+
 /// `RD_KAFKA_PARTITION_UA`: let the partitioner choose (by key).
 int32_t kafka_shim_partition_unassigned(void);
 /// `RD_KAFKA_OFFSET_BEGINNING`, `_END`, `_STORED`, `_INVALID`.

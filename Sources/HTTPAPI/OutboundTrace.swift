@@ -1,0 +1,7 @@
+/// The W3C `traceparent` an API call carries when it is made inside
+/// `OutboundTrace.$traceparent.withValue(…)`: the upstream's logs (and the sandbox's request log)
+/// tie each call to the attempt that made it.
+public enum OutboundTrace {
+    /// Sent as the `traceparent` header of every ``JSONHTTPClient`` call made in this task tree.
+    @TaskLocal public static var traceparent: String?
+}
