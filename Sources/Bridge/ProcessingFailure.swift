@@ -8,16 +8,21 @@ public struct ProcessingFailure: Error, Sendable, Equatable, CustomStringConvert
     public var message: String
     public var retryable: Bool
     public var retryAfter: Duration?
+    /// The tenant's request budget was spent (``APIError/Disposition/budget``): the event waits on
+    /// a retry tier, but the wait is not a failed attempt and never ends in the dead-letter topic.
+    public var budgetWait: Bool
 
-    public init(errorClass: String, message: String, retryable: Bool, retryAfter: Duration? = nil) {
+    public init(errorClass: String, message: String, retryable: Bool, retryAfter: Duration? = nil, budgetWait: Bool = false) {
         self.errorClass = errorClass
         self.message = message
-        self.retryable = retryable
+        self.retryable = retryable || budgetWait
         self.retryAfter = retryAfter
+        self.budgetWait = budgetWait
     }
 
     public init(_ error: APIError) {
-        self.init(errorClass: error.errorClass, message: error.message, retryable: error.isRetryable, retryAfter: error.retryAfter)
+        self.init(errorClass: error.errorClass, message: error.message, retryable: error.isRetryable, retryAfter: error.retryAfter,
+                  budgetWait: error.disposition == .budget)
     }
 
     /// Any error, classified: ``APIError`` and ``ProcessingFailure`` keep their class; anything

@@ -58,7 +58,7 @@ public final class TokenBucket: RequestThrottle {
             guard wait <= maxWait else {
                 throw APIError(errorClass: "\(service).throttled",
                                message: "the key's request budget is used up for \(wait.roundedSeconds) s (limit \(Int(ratePerSecond * 60))/min)",
-                               disposition: .retryable, retryAfter: wait)
+                               disposition: .budget, retryAfter: wait)
             }
             state.tokens -= 1  // may go negative: a queue of reservations
             return wait

@@ -20,11 +20,20 @@ public struct RetryPolicy: Sendable, Equatable {
     /// records in due order only so, and a record due later would hold back every record behind it.
     /// A service that asks for a longer wait (`Retry-After`) moves the retry on to the first later
     /// tier whose delay covers it, or to the last tier when none does.
+    ///
+    /// A budget wait (``ProcessingFailure/budgetWait``) is not a failed attempt: it waits on the
+    /// first tier whose delay covers the wait, whatever the attempts so far, and is never
+    /// dead-lettered (only when no tier is configured at all).
     public func decide(_ failure: ProcessingFailure, attempts: Int) -> Decision {
+        if failure.budgetWait, !tierDelays.isEmpty { return retry(from: 1, covering: failure.retryAfter) }
         guard failure.retryable, attempts >= 1, attempts <= tierDelays.count else { return .deadLetter }
-        let wanted = failure.retryAfter ?? .zero
-        var tier = attempts
-        while tier < tierDelays.count, tierDelays[tier - 1] < wanted { tier += 1 }
+        return retry(from: attempts, covering: failure.retryAfter)
+    }
+
+    /// Tier `first`, or the first later one whose delay covers `wanted`, or the last.
+    private func retry(from first: Int, covering wanted: Duration?) -> Decision {
+        var tier = first
+        while tier < tierDelays.count, tierDelays[tier - 1] < wanted ?? .zero { tier += 1 }
         return .retry(tier: tier, delay: tierDelays[tier - 1])
     }
 }

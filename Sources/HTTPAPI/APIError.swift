@@ -6,7 +6,15 @@ import Foundation
 /// it becomes the `error-class` header of retry and dead-letter records and a metrics label.
 /// `message` is for humans and never contains a credential.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Disposition: String, Sendable { case retryable, permanent }
+    public enum Disposition: String, Sendable {
+        /// A later attempt may succeed.
+        case retryable
+        /// Retrying gets the same answer.
+        case permanent
+        /// The key's request budget is spent (our limiter refused, or the service answered 429):
+        /// the event must wait, but it did not fail, so the wait spends none of its attempts.
+        case budget
+    }
 
     public let errorClass: String
     public let message: String
@@ -24,18 +32,18 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.retryAfter = retryAfter
     }
 
-    public var isRetryable: Bool { disposition == .retryable }
+    public var isRetryable: Bool { disposition != .permanent }
     public var description: String { "\(errorClass): \(message)" }
 
     /// Classifies an HTTP answer that was not a success.
     ///
-    /// Retryable: 429 (with `Retry-After`), 409 from Aurora (an operation in progress), 408, 5xx.
+    /// A budget wait: 429 (with `Retry-After`). Retryable: 409 from Aurora (an operation in progress), 408, 5xx.
     /// Permanent: 400, 401, 403, 404, 405, 422 and any other 4xx.
     public static func fromResponse(service: String, operation: String, status: Int, body: Data,
                                     retryAfter: Duration?) -> APIError {
         let detail = serviceMessage(body).map { ": \($0)" } ?? ""
         let (name, disposition): (String, Disposition) = switch status {
-        case 429: ("rate_limited", .retryable)
+        case 429: ("rate_limited", .budget)
         case 409 where service == "aurora": ("conflict", .retryable)
         case 408: ("timeout", .retryable)
         case 500...599: ("server_error", .retryable)

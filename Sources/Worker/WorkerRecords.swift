@@ -70,7 +70,9 @@ struct RecordFactory: Sendable {
     }
 
     /// A retry tier or dead-letter record: the original key and value, the trace continued, and
-    /// the failure headers. `attempts` counts the failed attempts including this one.
+    /// the failure headers. `attempts` counts the attempts including this one; a budget wait
+    /// (``ProcessingFailure/budgetWait``) is not a failed attempt, so it is not counted and not in
+    /// the history.
     func failureRecord(for message: KafkaMessage, failure: ProcessingFailure, attempts: Int, destination: String,
                        nextAttemptAt: Date?, trace: TraceParent, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
         let old = message.headers
@@ -80,8 +82,11 @@ struct RecordFactory: Sendable {
         let errorMessage = String(Self.singleLine(failure.message).prefix(Self.maxMessageLength))
         var history = (old.text(WorkerHeader.errorHistory)?.data(using: .utf8))
             .flatMap { try? JSONDecoder().decode([FailedAttempt].self, from: $0) } ?? []
-        history.append(FailedAttempt(attempt: attempts, at: Timestamp.text(now), topic: old.text(WorkerHeader.retriedFrom) ?? message.topic,
-                                     class: failure.errorClass, message: errorMessage))
+        let failedAttempts = failure.budgetWait ? attempts - 1 : attempts
+        if !failure.budgetWait {
+            history.append(FailedAttempt(attempt: attempts, at: Timestamp.text(now), topic: old.text(WorkerHeader.retriedFrom) ?? message.topic,
+                                         class: failure.errorClass, message: errorMessage))
+        }
         let historyText = (try? JSONEncoder().encode(Array(history.suffix(Self.maxHistory))))
             .map { String(decoding: $0, as: UTF8.self) } ?? "[]"
 
@@ -90,7 +95,7 @@ struct RecordFactory: Sendable {
         if let tenant = tenant ?? old.text(WorkerHeader.tenant) { headers.append(KafkaHeader(WorkerHeader.tenant, tenant)) }
         headers += [
             KafkaHeader(WorkerHeader.traceparent, trace.description),
-            KafkaHeader(WorkerHeader.attempt, String(attempts)),
+            KafkaHeader(WorkerHeader.attempt, String(failedAttempts)),
             KafkaHeader(WorkerHeader.sourceTopic, sourceTopic),
             KafkaHeader(WorkerHeader.sourcePartition, sourcePartition),
             KafkaHeader(WorkerHeader.sourceOffset, sourceOffset),

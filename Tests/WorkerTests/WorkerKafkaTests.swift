@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 import Kafka
 import Testing
 import TestSupport
@@ -79,6 +80,38 @@ struct WorkerKafkaTests {
             let failedAt = try #require(Timestamp.parse(record.headers.text("first-failed-at")))
             #expect(due.timeIntervalSince(failedAt) >= 0.99)
         }
+        await cluster.shutdown()
+    }
+
+    @Test("waiting for a tenant's budget is not an attempt: an event throttled more times than there are tiers, then a real failure, still becomes a project; the tier records keep the attempt count and history")
+    func budgetWaitsSpendNoAttempt() async throws {
+        let cluster = try WorkerCluster(partitions: 2, tiers: 2)
+        // Four budget waits (our limiter, then Aurora's 429), one failure, then success: with two
+        // tiers, counting the waits as attempts would have dead-lettered it at the third.
+        let processor = ScriptedProcessor { envelope, attempt in
+            switch attempt {
+            case 1, 2: .retry(ProcessingFailure(APIError(errorClass: "aurora.throttled", message: "budget used up for 1 s",
+                                                         disposition: .budget, retryAfter: .milliseconds(300))))
+            case 3, 4: .retry(ProcessingFailure(APIError.fromResponse(service: "aurora", operation: "GET agreement", status: 429,
+                                                                      body: Data(), retryAfter: .milliseconds(300))))
+            case 5: .retry(ProcessingFailure(errorClass: "aurora.server_error", message: "503", retryable: true))
+            default: .created(ProjectLink(tenant: envelope.tenant, auroraProjectID: envelope.projectID!, coperniqProjectID: 9, title: "t"))
+            }
+        }
+        let pool = RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(delays: [.milliseconds(300), .milliseconds(600)]),
+                                              kafka: cluster.configuration, processor: processor, logger: testLogger))
+        let event = envelope(project: "busy")
+        try await cluster.publish([event])
+        let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(60)) { $0.count >= 1 }
+        let waits = try await cluster.snapshot(cluster.topics.retryTier(1)) + cluster.snapshot(cluster.topics.retryTier(2))
+        try await pool.stop()
+        #expect(try outcomes.map { try OutcomeRecord.decode($0.value).eventID } == [event.id])
+        #expect(try await cluster.snapshot(cluster.topics.deadLetter).isEmpty)
+        let attempts = waits.compactMap { $0.headers.text("attempt") }.sorted()
+        #expect(attempts == ["0", "0", "0", "0", "1"], "budget waits keep the count: \(attempts)")
+        let last = try #require(waits.first { $0.headers.text("attempt") == "1" })
+        let history = try JSONDecoder().decode([FailedAttempt].self, from: Data((last.headers.text("error-history") ?? "").utf8))
+        #expect(history.map(\.class) == ["aurora.server_error"], "only the failed attempt is in the history")
         await cluster.shutdown()
     }
 
