@@ -56,9 +56,7 @@ public final class TokenBucket: RequestThrottle {
             let now = ContinuousClock.now
             let wait = waitTime(&state, now: now)
             guard wait <= maxWait else {
-                throw APIError(errorClass: "\(service).throttled",
-                               message: "the key's request budget is used up for \(wait.roundedSeconds) s (limit \(Int(ratePerSecond * 60))/min)",
-                               disposition: .budget, retryAfter: wait)
+                throw APIError.budgetSpent(service: service, for: wait, limit: "\(Int(ratePerSecond * 60))/min")
             }
             state.tokens -= 1  // may go negative: a queue of reservations
             return wait
@@ -79,6 +77,78 @@ public final class TokenBucket: RequestThrottle {
             let until = ContinuousClock.now + duration
             if until > state.pausedUntil { state.pausedUntil = until }
         }
+    }
+}
+
+/// At most `limit` requests in any `window`, exactly: the limit a service counts over a sliding
+/// window (Aurora: 90 per minute per key). A token bucket of the same rate lets its burst through on
+/// top of the rate, so it can exceed such a limit by the burst within one window.
+///
+/// Keeps the start time of the last `limit` requests (allocated as they happen); a request may go
+/// once the one `limit` requests before it is a `window` old, or after a `Retry-After` pause. A
+/// caller whose turn would come later than `maxWait` is refused with a budget wait
+/// (``HTTPAPI/APIError/Disposition/budget``) and takes nothing.
+public final class SlidingWindowLimit: RequestThrottle {
+    private struct State {
+        var starts: [ContinuousClock.Instant] = []
+        var oldest = 0
+        var pausedUntil: ContinuousClock.Instant
+    }
+
+    public let service: String
+    public let limit: Int
+    public let window: Duration
+    public let maxWait: Duration
+    private let state: Mutex<State>
+
+    public init(service: String, limit: Int, per window: Duration, maxWait: Duration = .seconds(5)) {
+        precondition(limit > 0, "a rate limit needs a positive limit")
+        self.service = service
+        self.limit = limit
+        self.window = window
+        self.maxWait = maxWait
+        state = Mutex(State(pausedUntil: .now))
+    }
+
+    /// Reserves one request; sleeps until its turn (at most `maxWait`).
+    public func acquire() async throws {
+        let wait = try reserve(at: .now)
+        if wait > .zero { try await Task.sleep(for: wait) }
+    }
+
+    /// Reserves the next request's start for a caller arriving at `now`; returns how long it waits.
+    public func reserve(at now: ContinuousClock.Instant) throws -> Duration {
+        try state.withLock { state in
+            var start = max(now, state.pausedUntil)
+            if state.starts.count == limit { start = max(start, state.starts[state.oldest] + window) }
+            let wait = start - now
+            guard wait <= maxWait else {
+                throw APIError.budgetSpent(service: service, for: wait, limit: "\(limit) per \(window.roundedSeconds) s")
+            }
+            // Starts never go backwards, so the oldest of the last `limit` is the one replaced.
+            if state.starts.count < limit {
+                state.starts.append(start)
+            } else {
+                state.starts[state.oldest] = start
+                state.oldest = (state.oldest + 1) % limit
+            }
+            return wait
+        }
+    }
+
+    public func pause(for duration: Duration) {
+        state.withLock { state in
+            let until = ContinuousClock.now + duration
+            if until > state.pausedUntil { state.pausedUntil = until }
+        }
+    }
+}
+
+extension APIError {
+    /// Our limiter's refusal: the key's budget is spent for `wait`.
+    static func budgetSpent(service: String, for wait: Duration, limit: String) -> APIError {
+        APIError(errorClass: "\(service).throttled", message: "the key's request budget is used up for \(wait.roundedSeconds) s (limit \(limit))",
+                 disposition: .budget, retryAfter: wait)
     }
 }
 
@@ -109,7 +179,7 @@ public final class RateLimiters: Sendable {
     public func aurora(for tenant: TenantConfiguration) -> any RequestThrottle {
         limiter("aurora|\(tenant.aurora.apiKey.fingerprint)") {
             guard let perMinute = tenant.aurora.requestsPerMinute, perMinute > 0 else { return Unthrottled() }
-            return TokenBucket(service: "aurora", rate: perMinute, per: .seconds(60), burst: max(1, perMinute / 6), maxWait: maxWait)
+            return SlidingWindowLimit(service: "aurora", limit: perMinute, per: .seconds(60), maxWait: maxWait)
         }
     }
 
@@ -118,10 +188,10 @@ public final class RateLimiters: Sendable {
         limiter("coperniq|\(tenant.coperniq.apiKey.fingerprint)") {
             var parts: [any RequestThrottle] = []
             if let perSecond = tenant.coperniq.requestsPerSecond, perSecond > 0 {
-                parts.append(TokenBucket(service: "coperniq", rate: perSecond, per: .seconds(1), burst: perSecond, maxWait: maxWait))
+                parts.append(SlidingWindowLimit(service: "coperniq", limit: perSecond, per: .seconds(1), maxWait: maxWait))
             }
             if let perDay = tenant.coperniq.requestsPerDay, perDay > 0 {
-                parts.append(TokenBucket(service: "coperniq", rate: perDay, per: .seconds(86_400), burst: perDay, maxWait: maxWait))
+                parts.append(SlidingWindowLimit(service: "coperniq", limit: perDay, per: .seconds(86_400), maxWait: maxWait))
             }
             return parts.isEmpty ? Unthrottled() : CombinedThrottle(parts)
         }

@@ -81,6 +81,28 @@ struct RateLimiterTests {
         #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2))
     }
 
+    @Test("Aurora's 90 per minute holds in every sliding minute with the limiter a tenant gets, at the full rate (the token bucket it replaced let its burst of 15 through on top: 105)")
+    func slidingWindowLimit() throws {
+        let registry = try TenantsRegistry.parse(TestTenants.yaml(["acme"]), environment: TestTenants.environment(["acme"]))
+        let tenant = try #require(registry["acme"])
+        #expect(tenant.aurora.requestsPerMinute == 90)
+        let limiter = try #require(RateLimiters(maxWait: .seconds(3600)).aurora(for: tenant) as? SlidingWindowLimit)
+        let start = ContinuousClock.now
+        // 400 callers, one every 100 ms (far above the limit): when does each one's request go?
+        func starts(_ reserve: (ContinuousClock.Instant) throws -> Duration) rethrows -> [Double] {
+            try (0..<400).map { index in
+                let arrival = start + .milliseconds(100 * index)
+                return (arrival + (try reserve(arrival)) - start).seconds
+            }
+        }
+        func busiestMinute(_ times: [Double]) -> Int {
+            times.indices.map { index in times[index...].prefix { $0 < times[index] + 60 }.count }.max() ?? 0
+        }
+        let windowed = try starts { try limiter.reserve(at: $0) }
+        #expect(busiestMinute(windowed) == 90)
+        #expect(windowed[359] < 240, "the full 90 per minute: the 360th request goes within 4 minutes, not at \(windowed[359]) s")
+    }
+
     @Test("Retry-After pauses the key; a wait beyond maxWait is refused as retryable 'throttled'")
     func retryAfter() async throws {
         let bucket = TokenBucket(service: "aurora", rate: 90, per: .seconds(60), burst: 15, maxWait: .milliseconds(500))
