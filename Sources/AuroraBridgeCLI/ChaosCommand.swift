@@ -29,7 +29,7 @@ struct ChaosCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Webhooks to send.") var size = 300
-    @Option(help: "First of four consecutive ports (gateway, sandbox, two worker metrics).") var basePort = 18_300
+    @Option(help: "First of five consecutive ports (gateway, sandbox, two worker metrics, gateway admin).") var basePort = 18_300
     @Option(help: "Directory for logs (default: a new one under the temporary directory).") var runDir: String?
     @OptionGroup var logging: LoggingOptions
 
@@ -70,7 +70,8 @@ struct ChaosCommand: AsyncParsableCommand {
         try await post("http://127.0.0.1:\(sandboxPort)/sandbox/aurora/\(broken.slug)/revoke")
 
         let gatewayArguments = ["gateway", "--brokers", bootstrap, "--tenants", tenantsFile, "--host", "127.0.0.1",
-                                "--port", String(gatewayPort), "--publish-timeout-ms", "4000", "--tenant-rps", "0"]
+                                "--port", String(gatewayPort), "--admin-host", "127.0.0.1", "--admin-port", String(basePort + 4),
+                                "--publish-timeout-ms", "4000", "--tenant-rps", "0"]
         try supervisor.start("gateway", gatewayArguments)
         for index in 0..<2 {
             try supervisor.start("worker-\(index + 1)", ["worker", "--brokers", bootstrap, "--tenants", tenantsFile, "--group", "chaos",
@@ -79,7 +80,7 @@ struct ChaosCommand: AsyncParsableCommand {
                                                          "--kafka-property", "session.timeout.ms=6000",
                                                          "--kafka-property", "heartbeat.interval.ms=500", "--log-level", "info"])
         }
-        guard await allReady([gatewayPort, basePort + 2, basePort + 3].map { "http://127.0.0.1:\($0)/readyz" }) else {
+        guard await allReady([basePort + 4, basePort + 2, basePort + 3].map { "http://127.0.0.1:\($0)/readyz" }) else {
             throw CLIError("the system did not become ready within 90 s; logs in \(directory.path)")
         }
 

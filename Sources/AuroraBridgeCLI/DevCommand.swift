@@ -45,8 +45,11 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Tenants file for real Aurora and Coperniq (with --brokers).")
     var config: String?
 
-    @Option(help: "Gateway port.")
+    @Option(help: "Gateway port (webhooks).")
     var port = 8080
+
+    @Option(help: "Gateway admin port (/metrics, /readyz).")
+    var adminPort = 8081
 
     @Option(help: "Sandbox port (embedded mode).")
     var sandboxPort = 8090
@@ -96,14 +99,15 @@ struct DevCommand: AsyncParsableCommand {
             _ = try await firstLine(of: tenantsFile, what: "the sandbox (is port \(sandboxPort) free? see sandbox.log)")
         }
         try supervisor.start("gateway", ["gateway", "--brokers", bootstrap, "--tenants", tenantsFile, "--host", "127.0.0.1",
-                                         "--port", String(port), "--log-level", "info"], restart: true)
+                                         "--port", String(port), "--admin-host", "127.0.0.1", "--admin-port", String(adminPort),
+                                         "--log-level", "info"], restart: true)
         for index in 0..<2 {
             try supervisor.start("worker-\(index + 1)", ["worker", "--brokers", bootstrap, "--tenants", tenantsFile,
                                                          "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort + index),
                                                          "--retry-delays", brokers == nil ? "2s,5s,10s" : "30s,5m,30m",
                                                          "--kafka-property", "session.timeout.ms=10000", "--log-level", "info"], restart: true)
         }
-        let ready = await allReady(["http://127.0.0.1:\(port)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
+        let ready = await allReady(["http://127.0.0.1:\(adminPort)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
                                           "http://127.0.0.1:\(metricsPort + 1)/readyz"])
         guard ready, !supervisor.isStopping else {
             supervisor.stopAll()
@@ -144,7 +148,7 @@ struct DevCommand: AsyncParsableCommand {
             print("  kafka     \(bootstrap)   embedded, 3 brokers, 12 partitions")
             print("  sandbox   http://127.0.0.1:\(sandboxPort)   inspect: /sandbox/state, /sandbox/tenants, /sandbox/coperniq/<tenant>/projects")
         }
-        print("  gateway   http://127.0.0.1:\(port)   /metrics /readyz")
+        print("  gateway   http://127.0.0.1:\(port)   webhooks; admin http://127.0.0.1:\(adminPort)/metrics, /readyz")
         print("  workers   http://127.0.0.1:\(metricsPort)/metrics, http://127.0.0.1:\(metricsPort + 1)/metrics")
         print("  logs      \(directory.path)")
         if embedded, let (tenant, project) = firstSignedProject(directory),

@@ -65,8 +65,14 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host = "0.0.0.0"
 
-    @Option(help: "Port to listen on (0: any free port, printed at start).")
+    @Option(help: "Port to listen on for webhooks (0: any free port, printed at start).")
     var port = 8080
+
+    @Option(help: "Address of the admin port (/metrics, /readyz, /healthz): keep it off the load balancer.")
+    var adminHost = "0.0.0.0"
+
+    @Option(help: "Admin port: /metrics and /readyz, which name every tenant, are served here only (0: any free port, printed at start).")
+    var adminPort = 8081
 
     @Option(help: "Topic webhooks are published to.")
     var topic = "aurora.webhooks"
@@ -113,6 +119,8 @@ struct GatewayCommand: AsyncParsableCommand {
         var configuration = GatewayConfiguration()
         configuration.host = host
         configuration.port = port
+        configuration.adminHost = adminHost
+        configuration.adminPort = adminPort
         configuration.topic = topic
         configuration.publishDeadline = .milliseconds(publishTimeoutMs)
         configuration.tokenHeader = tokenHeader
@@ -123,15 +131,18 @@ struct GatewayCommand: AsyncParsableCommand {
         let gateway = WebhookGateway(configuration: configuration, tenants: store,
                                      publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: logger)
         let readiness = ReadinessCache { await producer.isReachable() }
-        let host = self.host, topic = self.topic
-        let app = gateway.makeApplication(ready: { await readiness.value() }) { port in
+        let host = self.host, adminHost = self.adminHost, topic = self.topic
+        let app = gateway.makeApplication { port in
             printFlushed("gateway listening on http://\(host):\(port)")
             logger.info("gateway ready", metadata: ["port": "\(port)", "topic": "\(topic)", "tenants": "\(store.registry.slugs.count)"])
+        }
+        let admin = gateway.makeAdminApplication(ready: { await readiness.value() }) { port in
+            printFlushed("gateway admin (metrics, readiness) on http://\(adminHost):\(port)")
         }
         // Services stop in reverse order: the HTTP server first (finishing in-flight requests),
         // then the producer (flushing what was sent).
         let group = ServiceGroup(
-            services: [producer, TenantsReloader(store: store, logger: logger), app],
+            services: [producer, TenantsReloader(store: store, logger: logger), admin, app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

@@ -54,7 +54,7 @@ struct GatewayCoreBench: AsyncParsableCommand {
         quiet.logLevel = .warning
         let gateway = WebhookGateway(configuration: configuration, tenants: TenantsStore(registry, logger: quiet),
                                      publisher: EncodingPublisher(), logger: quiet)
-        let gatewayResponder = gateway.makeRouter(ready: { true }).buildResponder()
+        let gatewayResponder = gateway.makeRouter().buildResponder()
         let bare = Router()
         HTTPCeilingBench.addBareRoute(to: bare)
         let bareResponder = bare.buildResponder()

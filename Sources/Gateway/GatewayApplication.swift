@@ -19,9 +19,9 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
 }
 
 extension WebhookGateway {
-    /// The routes: the webhook (GET and POST), `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
-    /// - Parameter ready: whether Kafka is reachable (the registry is loaded by construction).
-    public func makeRouter(ready: @escaping @Sendable () async -> Bool) -> Router<GatewayRequestContext> {
+    /// The public routes: the webhook (GET and POST), `/healthz`, `/openapi.json`. Nothing here
+    /// names a tenant the caller does not already know.
+    public func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         let webhook = "/webhooks/aurora/:tenant"
@@ -56,6 +56,20 @@ extension WebhookGateway {
             }
         }
         router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: GatewayOpenAPI.document(tokenHeader: self.configuration.tokenHeader))))
+        }
+        return router
+    }
+
+    /// The admin routes, for probes and Prometheus only: `/healthz`, `/readyz`, `/metrics` (metrics
+    /// are labelled by tenant, so this port lists the customers).
+    /// - Parameter ready: whether Kafka is reachable (the registry is loaded by construction).
+    public func makeAdminRouter(ready: @escaping @Sendable () async -> Bool) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
         router.get("/readyz") { _, _ -> Response in
             let kafka = await ready()
             let tenants = self.tenants.registry.slugs.count
@@ -68,23 +82,31 @@ extension WebhookGateway {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
         }
-        router.get("/openapi.json") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: GatewayOpenAPI.document(tokenHeader: self.configuration.tokenHeader))))
-        }
         return router
     }
 
-    /// The Hummingbird application on the configured address.
-    public func makeApplication(ready: @escaping @Sendable () async -> Bool,
-                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// The public application on the configured address.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var serverLogger = Logger(label: "gateway.http")
         serverLogger.logLevel = .warning
         return Application(
-            router: makeRouter(ready: ready),
+            router: makeRouter(),
             server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aurora-bridge",
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: serverLogger)
+    }
+
+    /// The admin application on the configured admin address (a few connections from probes and
+    /// Prometheus: the default server settings).
+    public func makeAdminApplication(ready: @escaping @Sendable () async -> Bool,
+                                     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        var serverLogger = Logger(label: "gateway.admin")
+        serverLogger.logLevel = .warning
+        return Application(
+            router: makeAdminRouter(ready: ready),
+            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "aurora-bridge"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: serverLogger)
     }

@@ -7,8 +7,7 @@ public enum GatewayOpenAPI {
     public static let webhookStatuses: [Int: String] = [
         200: "Accepted: the event is on Kafka (acks=all). Body: {eventId}.",
         400: "Bad parameters, encoding or body: {error, detail}. Nothing was published.",
-        401: "Missing or wrong token.",
-        404: "Unknown tenant.",
+        401: "Missing or wrong token, or no such tenant (answered alike, so the port does not list tenants).",
         405: "Method not allowed (use GET or POST).",
         413: "Body larger than 64 KiB.",
         414: "URL longer than 8 KiB.",
@@ -52,8 +51,6 @@ public enum GatewayOpenAPI {
             "paths": [
                 "/webhooks/aurora/{tenant}": ["get": get, "post": post],
                 "/healthz": simple("The process is alive", ["200": "ok"]),
-                "/readyz": simple("Kafka reachable and tenants loaded", ["200": "ready", "503": "not ready"]),
-                "/metrics": simple("Prometheus metrics", ["200": "text exposition format"]),
                 "/openapi.json": simple("This document", ["200": "OpenAPI 3.1"]),
             ],
             "components": ["schemas": [

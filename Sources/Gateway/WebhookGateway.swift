@@ -8,8 +8,13 @@ import NIOCore
 
 /// The gateway's settings.
 public struct GatewayConfiguration: Sendable {
+    /// The public address: webhooks, `/healthz` and `/openapi.json`.
     public var host = "0.0.0.0"
     public var port = 8080
+    /// The admin address: `/metrics` and `/readyz` (which name every tenant) and `/healthz`. Keep it
+    /// off the load balancer; probes and Prometheus reach it inside the network.
+    public var adminHost = "0.0.0.0"
+    public var adminPort = 8081
     /// The topic webhooks go to.
     public var topic = "aurora.webhooks"
     /// How long a request waits for Kafka's acknowledgement before answering 503 (Aurora gives up at 10 s).
@@ -84,9 +89,11 @@ public final class WebhookGateway: Sendable {
             return answer
         } catch let rejection as WebhookRejection {
             metrics.request(tenant: label, outcome: rejection.status == 503 ? "unavailable" : "rejected_\(rejection.status)")
-            logger.log(level: rejection.status >= 500 ? .warning : .info, "webhook refused",
-                       metadata: ["tenant": "\(label)", "status": "\(rejection.status)", "error": "\(rejection.error)",
-                                  "detail": "\(rejection.detail)"])
+            var metadata: Logger.Metadata = ["tenant": "\(label)", "status": "\(rejection.status)", "error": "\(rejection.error)",
+                                             "detail": "\(rejection.detail)"]
+            if tokenHash == nil { metadata["requested-tenant"] = "\(String(slug.prefix(64)))" }
+            if let logDetail = rejection.logDetail { metadata["cause"] = "\(logDetail)" }
+            logger.log(level: rejection.status >= 500 ? .warning : .info, "webhook refused", metadata: metadata)
             return .rejected(rejection)
         } catch {
             metrics.request(tenant: label, outcome: "unavailable")
@@ -102,9 +109,9 @@ public final class WebhookGateway: Sendable {
         guard urlLength <= limits.maxURLBytes else {
             throw WebhookRejection(414, "url_too_long", "the URL is longer than \(limits.maxURLBytes) bytes")
         }
-        guard let tokenHash else {
-            throw WebhookRejection(404, "unknown_tenant", "no tenant '\(String(slug.prefix(64)))'; the URL is /webhooks/aurora/<tenant>")
-        }
+        // An unknown tenant is answered exactly as a wrong token (after the same work), so the webhook
+        // port does not tell which tenants exist; the log says which it was.
+        let knownTenant = tokenHash != nil
         var parameters = try WebhookRequest.parseQuery(rawQuery, limits: limits)
 
         // Authentication: the configured header, `Authorization: Bearer`, or the `token` parameter.
@@ -113,8 +120,9 @@ public final class WebhookGateway: Sendable {
         guard let token = header(configuration.tokenHeader) ?? bearer ?? queryToken, !token.isEmpty else {
             throw WebhookRejection(401, "missing_token", "send the tenant's token in the \(configuration.tokenHeader) header")
         }
-        guard TenantConfiguration.token(token, matches: tokenHash) else {
-            throw WebhookRejection(401, "invalid_token", "the token does not match tenant '\(slug)'")
+        guard TenantConfiguration.token(token, matches: tokenHash ?? Self.noTenantTokenHash), knownTenant else {
+            throw WebhookRejection(401, "invalid_token", "the token does not match tenant '\(String(slug.prefix(64)))'",
+                                   logDetail: knownTenant ? nil : "no such tenant")
         }
         if let wait = limiters.admit(tenant: slug, rate: configuration.tenantRequestsPerSecond, burst: configuration.tenantBurst) {
             throw WebhookRejection(429, "rate_limited", "too many webhooks for '\(slug)'; retry later",
@@ -163,3 +171,8 @@ final class IngressLimiters: Sendable {
     }
 }
 
+
+extension WebhookGateway {
+    /// Compared against when the tenant is unknown, so that answer costs what a wrong token costs.
+    static let noTenantTokenHash = String(repeating: "0", count: 64)
+}

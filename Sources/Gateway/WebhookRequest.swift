@@ -11,12 +11,15 @@ public struct WebhookRejection: Error, Sendable, Equatable, CustomStringConverti
     public let detail: String
     /// For 429 and 503: seconds until a retry makes sense.
     public let retryAfterSeconds: Int?
+    /// Said in the log only, never in the answer (e.g. that the tenant does not exist).
+    public let logDetail: String?
 
-    public init(_ status: Int, _ error: String, _ detail: String, retryAfterSeconds: Int? = nil) {
+    public init(_ status: Int, _ error: String, _ detail: String, retryAfterSeconds: Int? = nil, logDetail: String? = nil) {
         self.status = status
         self.error = error
         self.detail = detail
         self.retryAfterSeconds = retryAfterSeconds
+        self.logDetail = logDetail
     }
 
     public var description: String { "\(status) \(error): \(detail)" }

@@ -48,6 +48,8 @@ final class GatewayHarness: Sendable {
     let producer: KafkaProducer
     let gateway: WebhookGateway
     let port: Int
+    /// The admin address's port (`/metrics`, `/readyz`).
+    let adminPort: Int
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -63,21 +65,25 @@ final class GatewayHarness: Sendable {
         var configuration = GatewayConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
+        configuration.adminHost = "127.0.0.1"
+        configuration.adminPort = 0
         configuration.topic = topic
         configure(&configuration)
         let gateway = WebhookGateway(configuration: configuration, tenants: TenantsStore(try Tenants.registry(slugs)),
                                      publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: testLogger)
-        let port = LockedBox<Int?>(nil)
-        let app = gateway.makeApplication(ready: { await producer.isReachable() }) { bound in port.withLock { $0 = bound } }
-        let group = ServiceGroup(services: [producer, app], gracefulShutdownSignals: [], logger: testLogger)
+        let port = LockedBox<Int?>(nil), adminPort = LockedBox<Int?>(nil)
+        let app = gateway.makeApplication { bound in port.withLock { $0 = bound } }
+        let admin = gateway.makeAdminApplication(ready: { await producer.isReachable() }) { bound in adminPort.withLock { $0 = bound } }
+        let group = ServiceGroup(services: [producer, admin, app], gracefulShutdownSignals: [], logger: testLogger)
         let running = Task { try await group.run() }
-        try await eventually(.seconds(10), "gateway listening") { port.withLock { $0 } != nil }
+        try await eventually(.seconds(10), "gateway listening") { port.withLock { $0 } != nil && adminPort.withLock { $0 } != nil }
         return GatewayHarness(cluster: cluster, topic: topic, producer: producer, gateway: gateway,
-                              port: port.withLock { $0 }!, group: group, running: running)
+                              port: port.withLock { $0 }!, adminPort: adminPort.withLock { $0 }!, group: group, running: running)
     }
 
-    private init(cluster: EmbeddedKafka, topic: String, producer: KafkaProducer, gateway: WebhookGateway, port: Int,
+    private init(cluster: EmbeddedKafka, topic: String, producer: KafkaProducer, gateway: WebhookGateway, port: Int, adminPort: Int,
                  group: ServiceGroup, running: Task<Void, any Error>) {
+        self.adminPort = adminPort
         self.cluster = cluster
         self.topic = topic
         self.producer = producer

@@ -60,7 +60,7 @@ struct GatewayProcessTests {
         let environment = Tenants.environment(["acme-solar", "late-joiner"])
 
         let gateway = try BridgeProcess(["gateway", "--brokers", cluster.bootstrapServers, "--tenants", tenantsFile.path,
-                                         "--host", "127.0.0.1", "--port", "0", "--log-level", "debug"], environment: environment)
+                                         "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", "debug"], environment: environment)
         let line = try await gateway.waitForLine(containing: "listening on")
         let port = try #require(Int(line.split(separator: ":").last ?? ""))
         @Sendable func send(_ tenant: String, _ index: Int) async -> RawHTTP.Answer? {
@@ -69,7 +69,7 @@ struct GatewayProcessTests {
         }
 
         // SIGHUP: a tenant added to the file is served without a restart.
-        #expect(await send("late-joiner", 0)?.status == 404)
+        #expect(await send("late-joiner", 0)?.status == 401, "an unknown tenant is answered as a wrong token")
         try Tenants.yaml(["acme-solar", "late-joiner"]).write(to: tenantsFile, atomically: true, encoding: .utf8)
         gateway.signal(SIGHUP)
         try await eventually(.seconds(10), "late-joiner accepted after SIGHUP") { await send("late-joiner", 1)?.status == 200 }
@@ -145,7 +145,7 @@ private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, B
     let tenantsFile = directory.appendingPathComponent("tenants.yaml")
     try Tenants.yaml(["acme-solar"]).write(to: tenantsFile, atomically: true, encoding: .utf8)
     let gateway = try BridgeProcess(["gateway", "--brokers", cluster.bootstrapServers, "--tenants", tenantsFile.path,
-                                     "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extra,
+                                     "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", "warning"] + extra,
                                     environment: Tenants.environment(["acme-solar"]))
     let line = try await gateway.waitForLine(containing: "listening on")
     let port = try #require(Int(line.split(separator: ":").last ?? ""))

@@ -95,8 +95,10 @@ struct GatewayTests {
             BadRequest("an invalid event name", query: "project_id=p&agreement_id=a&status=signed&event=drop%20table", 400, "invalid_parameter"),
             BadRequest("40 parameters", query: "project_id=p&agreement_id=a&status=signed&" + (0..<40).map { "x\($0)=1" }.joined(separator: "&"), 400, "too_many_parameters"),
             BadRequest("a parameter without a name", query: "=x&project_id=p&agreement_id=a&status=signed", 400, "bad_parameter"),
-            BadRequest("unknown tenant", tenant: "nobody", query: valid, 404, "unknown_tenant"),
-            BadRequest("a tenant slug in capitals", tenant: "ACME-SOLAR", query: valid, 404, "unknown_tenant"),
+            BadRequest("unknown tenant (answered as a wrong token)", tenant: "nobody", query: valid, 401, "invalid_token"),
+            BadRequest("a tenant slug in capitals", tenant: "ACME-SOLAR", query: valid, 401, "invalid_token"),
+            BadRequest("unknown tenant without a token", tenant: "nobody", query: valid, headers: [], 401, "missing_token"),
+            BadRequest("unknown tenant with a malformed query (as for any tenant)", tenant: "nobody", query: "project_id=p%ZZ&agreement_id=a&status=signed", 400, "bad_encoding"),
             BadRequest("no token", query: valid, headers: [], 401, "missing_token"),
             BadRequest("an empty token header", query: valid, headers: [("X-Aurora-Webhook-Token", "")], 401, "missing_token"),
             BadRequest("a wrong token", query: valid, headers: [("X-Aurora-Webhook-Token", "guess")], 401, "invalid_token"),
@@ -157,7 +159,7 @@ struct GatewayTests {
             #expect(errorCode(answer) == "kafka_unavailable")
             #expect(answer.headers["retry-after"] == "5")
         }
-        let ready = try await RawHTTP.send(port: harness.port, target: "/readyz")
+        let ready = try await RawHTTP.send(port: harness.adminPort, target: "/readyz")
         #expect(ready.status == 503)
         try harness.cluster.setBrokerUp(-1)
         let recovered = LockedBox<String?>(nil)
@@ -190,18 +192,28 @@ struct GatewayTests {
         #expect(other.status == 200)
     }
 
-    @Test("health, readiness, metrics, and an OpenAPI document that matches what the gateway answers")
+    @Test("health on both ports; readiness and metrics (which name every tenant) on the admin port only; an unknown tenant looks like a wrong token; an OpenAPI document that matches what the gateway answers")
     func opsEndpointsAndOpenAPI() async throws {
         let harness = try await GatewayHarness.start()
         defer { Task { await harness.stop() } }
         #expect(try await RawHTTP.send(port: harness.port, target: "/healthz").status == 200)
-        #expect(try await RawHTTP.send(port: harness.port, target: "/readyz").status == 200)
+        #expect(try await RawHTTP.send(port: harness.adminPort, target: "/healthz").status == 200)
+        #expect(try await RawHTTP.send(port: harness.adminPort, target: "/readyz").status == 200)
+        for path in ["/readyz", "/metrics"] {
+            let answer = try await RawHTTP.send(port: harness.port, target: path)
+            #expect(answer.status == 404 && !answer.body.contains("acme-solar"), "\(path) on the webhook port: \(answer.status)")
+        }
         _ = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solar", valid), headers: acmeToken)
-        _ = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("nobody", valid), headers: acmeToken)
-        let metrics = try await RawHTTP.send(port: harness.port, target: "/metrics")
+        // The same wrong token for a tenant that exists and one that does not: the same answer.
+        let wrong = [("X-Aurora-Webhook-Token", "guess")]
+        let known = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solar", valid), headers: wrong)
+        let unknown = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solaz", valid), headers: wrong)
+        #expect(known.status == 401 && unknown.status == 401)
+        #expect(known.body.replacingOccurrences(of: "acme-solar", with: "acme-solaz") == unknown.body)
+        let metrics = try await RawHTTP.send(port: harness.adminPort, target: "/metrics")
         #expect(metrics.status == 200)
         for name in [#"gateway_requests_total{tenant="acme-solar",outcome="accepted"} 1"#,
-                     #"gateway_requests_total{tenant="unknown",outcome="rejected_404"} 1"#,
+                     #"gateway_requests_total{tenant="unknown",outcome="rejected_401"} 1"#,
                      "gateway_publish_duration_seconds_count 1", "gateway_requests_in_flight", "gateway_producer_queue_depth"] {
             #expect(metrics.body.contains(name), "missing \(name)")
         }
@@ -209,7 +221,7 @@ struct GatewayTests {
         let document = try await RawHTTP.send(port: harness.port, target: "/openapi.json")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(document.body.utf8)) as? [String: Any])
         let paths = try #require(json["paths"] as? [String: [String: Any]])
-        #expect(Set(paths.keys) == ["/webhooks/aurora/{tenant}", "/healthz", "/readyz", "/metrics", "/openapi.json"])
+        #expect(Set(paths.keys) == ["/webhooks/aurora/{tenant}", "/healthz", "/openapi.json"])
         for (path, operations) in paths {
             for (method, operation) in operations {
                 let documented = Set(((operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]).keys.compactMap(Int.init))
