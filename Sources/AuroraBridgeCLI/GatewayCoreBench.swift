@@ -36,6 +36,7 @@ struct GatewayCoreBench: AsyncParsableCommand {
             return KafkaDeliveryReport(topic: "bench", partition: 0, offset: Int64(value.count))
         }
         var queueDepth: Int { 0 }
+        var fatalError: String? { nil }
     }
 
     func run() async throws {

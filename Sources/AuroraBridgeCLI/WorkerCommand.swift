@@ -161,15 +161,20 @@ struct WorkerOpsServer {
     init(pool: WorkerPool, host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void) {
         let router = Router()
         let readiness = ReadinessCache { await pool.isKafkaReachable() }
-        router.get("/healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+        // Alive unless the producer hit a fatal error, which only a restart clears.
+        router.get("/healthz") { _, _ in
+            if let stall = pool.health.stall, stall.fatal { return Self.json(503, ["status": "restart needed", "cause": stall.cause]) }
+            return Self.json(200, ["status": "ok"])
+        }
         router.get("/readyz") { _, _ -> Response in
             let kafka = await readiness.value()
             let joined = pool.hasJoinedGroup
-            let ready = kafka && joined
-            return Self.json(ready ? 200 : 503, ["status": ready ? "ready" : "not ready",
-                                                 "kafka": kafka ? "reachable" : "unreachable",
-                                                 "group": joined ? "joined" : "joining",
-                                                 "running": "\(pool.load.running)"])
+            let stall = pool.health.stall
+            let ready = kafka && joined && stall == nil
+            var fields = ["status": ready ? "ready" : "not ready", "kafka": kafka ? "reachable" : "unreachable",
+                          "group": joined ? "joined" : "joining", "running": "\(pool.load.running)"]
+            if let stall { fields["writing"] = "stalled since \(stall.since)"; fields["cause"] = stall.cause }
+            return Self.json(ready ? 200 : 503, fields)
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

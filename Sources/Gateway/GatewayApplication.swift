@@ -72,10 +72,12 @@ extension WebhookGateway {
         router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
         router.get("/readyz") { _, _ -> Response in
             let kafka = await ready()
-            let tenants = self.tenants.registry.slugs.count
-            return Self.json(GatewayAnswer(status: kafka ? 200 : 503,
-                                           body: ["status": kafka ? "ready" : "not ready", "kafka": kafka ? "reachable" : "unreachable",
-                                                  "tenants": "\(tenants)"]))
+            let problem = self.publishingProblem
+            let isReady = kafka && problem == nil
+            var body = ["status": isReady ? "ready" : "not ready", "kafka": kafka ? "reachable" : "unreachable",
+                        "tenants": "\(self.tenants.registry.slugs.count)"]
+            if let problem { body["cause"] = problem }
+            return Self.json(GatewayAnswer(status: isReady ? 200 : 503, body: body))
         }
         router.get("/metrics") { _, _ -> Response in
             self.metrics.producerQueue(self.queueDepth)

@@ -5,6 +5,7 @@ import Hummingbird
 import Kafka
 import Logging
 import NIOCore
+import Synchronization
 
 /// The gateway's settings.
 public struct GatewayConfiguration: Sendable {
@@ -56,7 +57,21 @@ public final class WebhookGateway: Sendable {
     public let metrics: GatewayMetrics
     private let publisher: any WebhookPublisher
     private let limiters = IngressLimiters()
+    private let publishes = Mutex<(failuresInARow: Int, lastFailure: ContinuousClock.Instant, lastError: String)>((0, .now, ""))
     private let logger: Logger
+
+    /// Publishes failing in a row before readiness turns 503, and how long ago the last one may be.
+    static let failingPublishes = (count: 3, within: Duration.seconds(30))
+
+    /// Why the gateway cannot take webhooks although Kafka answers metadata requests: its producer
+    /// hit a fatal error, or its recent publishes all failed (a missing topic, an ACL, no ISR). Nil
+    /// when publishing works. Readiness reports it, so the load balancer stops sending.
+    public var publishingProblem: String? {
+        if let fatal = publisher.fatalError { return "\(fatal); restart the gateway" }
+        let (failures, last, error) = publishes.withLock { ($0.failuresInARow, $0.lastFailure, $0.lastError) }
+        guard failures >= Self.failingPublishes.count, ContinuousClock.now - last < Self.failingPublishes.within else { return nil }
+        return "the last \(failures) publishes failed (\(error))"
+    }
 
     /// Records waiting in the producer (sampled for `/metrics`).
     var queueDepth: Int { publisher.queueDepth }
@@ -139,7 +154,15 @@ public final class WebhookGateway: Sendable {
         let headers = [KafkaHeader("event-id", envelope.id), KafkaHeader("tenant", slug), KafkaHeader("traceparent", trace.description)]
         let start = ContinuousClock.now
         do {
-            let report = try await publisher.publish(envelope, headers: headers, deadline: configuration.publishDeadline)
+            let report: KafkaDeliveryReport
+            do {
+                report = try await publisher.publish(envelope, headers: headers, deadline: configuration.publishDeadline)
+                publishes.withLock { $0.failuresInARow = 0 }
+            } catch {
+                let text = error is PublishTimeout ? "no acknowledgement within \(configuration.publishDeadline)" : "\(error)"
+                publishes.withLock { $0 = ($0.failuresInARow + 1, .now, text) }
+                throw error
+            }
             metrics.published(after: ContinuousClock.now - start)
             logger.info("webhook published", metadata: [
                 "event-id": "\(envelope.id)", "tenant": "\(slug)", "status": "\(envelope.status ?? "-")",

@@ -8,6 +8,8 @@ public protocol WebhookPublisher: Sendable {
     func publish(_ envelope: WebhookEnvelope, headers: [KafkaHeader], deadline: Duration) async throws -> KafkaDeliveryReport
     /// Records waiting in the producer (a metric).
     var queueDepth: Int { get }
+    /// Why no publish can ever succeed (the producer's fatal error), or nil.
+    var fatalError: String? { get }
 }
 
 /// The deadline passed before Kafka acknowledged: the caller answers 503 and Aurora retries.
@@ -24,6 +26,7 @@ public struct KafkaWebhookPublisher: WebhookPublisher {
     }
 
     public var queueDepth: Int { producer.outstandingCount }
+    public var fatalError: String? { producer.fatalError?.message }
 
     public func publish(_ envelope: WebhookEnvelope, headers: [KafkaHeader], deadline: Duration) async throws -> KafkaDeliveryReport {
         let value = envelope.recordValue()

@@ -41,6 +41,12 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The requested partition is not assigned to this consumer.
         public static var unknownPartition: Code { Code(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) }
         public static var state: Code { Code(RD_KAFKA_RESP_ERR__STATE) }
+        /// The cluster refused access to the topic (an ACL).
+        public static var topicAuthorizationFailed: Code { Code(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) }
+        /// The client hit a fatal error (see ``KafkaProducer/fatalError``) and can do nothing more.
+        public static var fatal: Code { Code(RD_KAFKA_RESP_ERR__FATAL) }
+        /// The idempotent producer lost track of its sequence numbers (one of the fatal causes).
+        public static var outOfOrderSequenceNumber: Code { Code(RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER) }
     }
 
     public let code: Code

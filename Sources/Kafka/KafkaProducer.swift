@@ -137,6 +137,23 @@ public final class KafkaProducer: Service, Sendable {
         return await Blocking.run { client.brokerAnswers(timeout: timeout) }
     }
 
+    /// The fatal error the client hit, if any (e.g. an idempotent producer fenced by a newer one, or
+    /// one that lost its sequence): no send can succeed any more, the process must start a new producer.
+    public var fatalError: KafkaError? {
+        guard !closed.load(ordering: .acquiring) else { return nil }
+        var reason = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(client.handle, &reason, reason.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let text = reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return KafkaError(code: KafkaError.Code(code), message: "fatal producer error: \(text)")
+    }
+
+    /// Raises a fatal error in this producer as the cluster would (librdkafka's own test hook): for
+    /// tests and incident drills of what the service does when its producer is fenced.
+    public func simulateFatalError(_ code: KafkaError.Code, reason: String) {
+        _ = rd_kafka_test_fatal_error(client.handle, code.rdValue, reason)
+    }
+
     /// Records waiting in librdkafka's queue or for room in it.
     public var outstandingCount: Int { Int(rd_kafka_outq_len(client.handle)) + outbox.waitingCount }
 

@@ -12,6 +12,7 @@ struct EventRunner: Sendable {
     let configuration: WorkerConfiguration
     let records: RecordFactory
     let metrics: WorkerMetrics
+    let health: PublishHealth
     /// Whether a tenant slug is in the registry (metrics label only known tenants).
     let isKnownTenant: @Sendable (String) -> Bool
     let logger: Logger
@@ -97,17 +98,40 @@ struct EventRunner: Sendable {
     }
 
     /// Writes `record` and waits for the acknowledgement, retrying with backoff while Kafka
-    /// refuses. False only when the task is cancelled (shutdown).
+    /// refuses (and stalling the worker after a few failures, see ``PublishHealth``). False when the
+    /// task is cancelled (shutdown, revoke) or the producer hit a fatal error: the record is then
+    /// not finished and is read again.
     private func publish(_ record: KafkaRecord, logger: Logger) async -> Bool {
         var backoff = configuration.publishBackoff.lowerBound
+        var failures = 0
         while !Task.isCancelled {
+            if let fatal = producer.fatalError {
+                if health.stalled(topic: record.topic, error: fatal.message, fatal: true) {
+                    logger.critical("the Kafka producer hit a fatal error; taking no new records, not ready, restart the worker",
+                                    metadata: ["error": "\(fatal)"])
+                    metrics.publishStalled(true)
+                }
+                return false
+            }
             do {
                 _ = try await producer.send(topic: record.topic, key: record.key, value: record.value, headers: record.headers)
+                if let ended = health.wrote() {
+                    logger.info("writing to Kafka works again; taking records", metadata: ["was": "\(ended.cause)"])
+                    metrics.publishStalled(false)
+                }
                 return true
             } catch {
                 if let error = error as? KafkaError, error.code == .destroyed { return false }
+                failures += 1
                 metrics.publishRetried(topic: record.topic)
-                logger.warning("could not write to \(record.topic); trying again", metadata: ["error": "\(error)"])
+                if failures >= configuration.publishFailuresBeforeStall,
+                   health.stalled(topic: record.topic, error: "\(error)", fatal: false) {
+                    logger.error("could not write to \(record.topic) \(failures) times in a row; taking no new records and reporting not ready until a write succeeds",
+                                 metadata: ["error": "\(error)"])
+                    metrics.publishStalled(true)
+                } else {
+                    logger.warning("could not write to \(record.topic); trying again", metadata: ["error": "\(error)"])
+                }
                 do { try await Task.sleep(for: backoff) } catch { return false }
                 backoff = min(backoff * 2, configuration.publishBackoff.upperBound)
             }

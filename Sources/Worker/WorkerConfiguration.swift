@@ -45,6 +45,9 @@ public struct WorkerConfiguration: Sendable {
     public var storeInterval: Duration = .milliseconds(200)
     /// Waits between attempts to publish an outcome, retry or dead-letter record while Kafka refuses.
     public var publishBackoff: ClosedRange<Duration> = .milliseconds(200) ... .seconds(5)
+    /// Failures in a row of one write after which the worker takes no new records and reports not
+    /// ready (see ``PublishHealth``); the write itself goes on being tried.
+    public var publishFailuresBeforeStall = 5
 
     public init() {}
 

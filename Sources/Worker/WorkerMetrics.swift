@@ -58,6 +58,15 @@ public final class WorkerMetrics: APICallObserver, Sendable {
         }.increment()
     }
 
+    /// Whether the worker is stalled because it cannot write to Kafka (``PublishHealth``).
+    public func publishStalled(_ stalled: Bool) {
+        gauges.value(for: "publish-stalled") {
+            registry.makeGauge(descriptor: .init(metricName: "worker_publish_stalled", unitName: "",
+                                                 helpText: "1 while the worker takes no records because Kafka refuses its writes"),
+                               labels: [])
+        }.set(Int64(stalled ? 1 : 0))
+    }
+
     /// A retry tier record came due and went back to the webhooks topic to be attempted.
     public func retryDue() {
         counters.value(for: "retry-due") {

@@ -15,11 +15,13 @@ public final class WorkerPool: Service, Sendable {
     public let configuration: WorkerConfiguration
     public let metrics: WorkerMetrics
     private let consumer: KafkaConsumer
-    private let producer: KafkaProducer
+    let producer: KafkaProducer
     private let dispatcher: KeyOrderedDispatcher
     private let gate: RetryGate
     private let runner: EventRunner
     private let running = RunningEvents()
+    /// Whether the worker can write its records; readiness reports its stall.
+    public let health = PublishHealth()
     private let storeLock = Mutex<Void>(())
     private let stopSignal = OneShot()
     private let assignedOnce = Atomic<Bool>(false)
@@ -57,7 +59,7 @@ public final class WorkerPool: Service, Sendable {
                          logger: logger)
         runner = EventRunner(processor: processor, producer: producer, configuration: configuration,
                              records: RecordFactory(topics: configuration.topics, groupID: configuration.groupID),
-                             metrics: metrics, isKnownTenant: isKnownTenant, logger: logger)
+                             metrics: metrics, health: health, isKnownTenant: isKnownTenant, logger: logger)
         box.set(self)
     }
 
@@ -113,7 +115,8 @@ public final class WorkerPool: Service, Sendable {
         logger.info("worker stopped")
     }
 
-    /// Reads records into the dispatcher, holding back retry records that are not due.
+    /// Reads records into the dispatcher, holding back retry records that are not due; takes none
+    /// while the worker cannot write (``PublishHealth``).
     ///
     /// Room first, then a record: a record held while waiting for room could see its partition
     /// revoked and assigned again meanwhile. The dispatcher refuses such a record anyway (it
@@ -122,6 +125,7 @@ public final class WorkerPool: Service, Sendable {
         var messages = consumer.messages.makeAsyncIterator()
         while true {
             await dispatcher.waitForRoom()
+            await health.waitUntilWriting()
             guard !Task.isCancelled, let message = await messages.next() else { return }
             guard dispatcher.isCurrent(message), await gate.admit(message) else { continue }
             let key = message.keyText ?? "\(message.topic)[\(message.partition)]"

@@ -174,6 +174,27 @@ struct GatewayTests {
         #expect(Set(acknowledged).isSubset(of: onTopic), "acknowledged but missing: \(Set(acknowledged).subtracting(onTopic))")
     }
 
+    @Test("readiness turns 503 with the cause when publishes keep failing although Kafka answers metadata, and for good on a fatal producer error")
+    func readinessFollowsPublishing() async throws {
+        let harness = try await GatewayHarness.start { $0.publishDeadline = .milliseconds(300) }
+        defer { Task { await harness.stop() } }
+        func ready() async throws -> RawHTTP.Answer { try await RawHTTP.send(port: harness.adminPort, target: "/readyz") }
+        #expect(try await ready().status == 200)
+        // The partition leader keeps answering "not enough replicas": every publish times out.
+        harness.cluster.pushRequestErrors(.produce, Array(repeating: .notEnoughReplicas, count: 400))
+        for index in 0..<3 {
+            let answer = try await RawHTTP.send(port: harness.port, target: GatewayHarness.target("acme-solar", "project_id=n\(index)&agreement_id=a&status=signed"),
+                                                headers: acmeToken)
+            #expect(answer.status == 503)
+        }
+        let failing = try await ready()
+        #expect(failing.status == 503 && failing.body.contains("the last 3 publishes failed") && failing.body.contains("reachable"), "\(failing.body)")
+
+        harness.producer.simulateFatalError(.outOfOrderSequenceNumber, reason: "drill")
+        let fatal = try await ready()
+        #expect(fatal.status == 503 && fatal.body.contains("restart the gateway"), "\(fatal.body)")
+    }
+
     @Test("one flooding tenant gets 429 while another is served")
     func tenantIngressLimit() async throws {
         let harness = try await GatewayHarness.start { $0.tenantRequestsPerSecond = 1; $0.tenantBurst = 3 }

@@ -115,6 +115,62 @@ struct WorkerKafkaTests {
         await cluster.shutdown()
     }
 
+    @Test("Kafka refusing the outcome writes (an ACL) stalls the worker after a few tries: not ready with the cause, no new records; once writes work it recovers and nothing is lost")
+    func refusedWritesStall() async throws {
+        let cluster = try WorkerCluster(partitions: 2)
+        var configuration = cluster.workerConfiguration(concurrency: 4)
+        configuration.publishBackoff = .milliseconds(20) ... .milliseconds(50)
+        let events = (0..<40).map { envelope(project: "p\($0)") }
+        try await cluster.publish(events)
+        cluster.kafka.pushRequestErrors(.produce, Array(repeating: .topicAuthorizationFailed, count: 12))
+        let processor = ScriptedProcessor()
+        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor, logger: testLogger))
+        let stall = LockedBox<PublishHealth.Stall?>(nil)
+        try await eventually(.seconds(30), "the worker reports the stall") {
+            stall.withLock { $0 = pool.pool.health.stall }
+            return stall.withLock { $0 } != nil
+        }
+        let cause = try #require(stall.withLock { $0 }).cause
+        #expect(cause.contains(cluster.topics.outcomes) && cause.contains("TOPIC_AUTHORIZATION_FAILED"), "\(cause)")
+        #expect(pool.pool.metrics.render().contains("worker_publish_stalled 1"))
+        #expect(processor.calls.values.count <= 4 + 4, "records were taken while stalled: \(processor.calls.values.count)")
+        // The injected refusals run out: writes work again, the worker takes records and finishes them all.
+        let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(60)) {
+            Set($0.compactMap { $0.headers.text("event-id") }).isSuperset(of: Set(events.map(\.id)))
+        }
+        #expect(pool.pool.health.stall == nil)
+        #expect(pool.pool.metrics.render().contains("worker_publish_stalled 0"))
+        #expect(Set(outcomes.compactMap { $0.headers.text("event-id") }) == Set(events.map(\.id)))
+        try await pool.stop()
+        await cluster.shutdown()
+    }
+
+    @Test("a fatal producer error stalls the worker for good: not ready and in need of a restart, and the events it could not write are not committed")
+    func fatalProducerError() async throws {
+        let cluster = try WorkerCluster(partitions: 1)
+        let pool = RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(concurrency: 4), kafka: cluster.configuration,
+                                              processor: ScriptedProcessor(), logger: testLogger))
+        let first = envelope(project: "before")
+        try await cluster.publish([first])
+        _ = try await cluster.read(cluster.topics.outcomes, limit: .seconds(30)) { $0.count >= 1 }
+        pool.pool.producer.simulateFatalError(.outOfOrderSequenceNumber, reason: "drill: the producer lost its sequence")
+        let later = (0..<3).map { envelope(project: "after\($0)") }
+        try await cluster.publish(later)
+        try await eventually(.seconds(30), "the worker reports the fatal stall") { pool.pool.health.stall?.fatal == true }
+        #expect(pool.pool.health.stall?.cause.contains("restart the worker") == true)
+        try await Task.sleep(for: .milliseconds(500))
+        try await pool.stop()
+        // Nothing after the fatal error was written or committed: a new worker finishes the rest.
+        let second = RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(concurrency: 4), kafka: cluster.configuration,
+                                                processor: ScriptedProcessor(), logger: testLogger))
+        let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(30)) {
+            Set($0.compactMap { $0.headers.text("event-id") }).isSuperset(of: Set(later.map(\.id)))
+        }
+        #expect(Set(outcomes.compactMap { $0.headers.text("event-id") }) == Set(([first] + later).map(\.id)))
+        try await second.stop()
+        await cluster.shutdown()
+    }
+
     @Test("a retry record due far past its tier's delay (an epoch taken for seconds) does not hold back the due records behind it")
     func farFutureRetryRecord() async throws {
         let cluster = try WorkerCluster(partitions: 1, tiers: 1)
