@@ -114,7 +114,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let producer = try KafkaProducer(configuration: Self.producerConfiguration(try kafka.configuration()),
                                          partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
-                                         logger: Logger(label: "aurora-bridge.gateway.kafka"))
+                                         maxWaitingSends: Self.maxWaitingPublishes, logger: Logger(label: "aurora-bridge.gateway.kafka"))
 
         var configuration = GatewayConfiguration()
         configuration.host = host
@@ -160,8 +160,15 @@ extension GatewayCommand {
         // webhook latency. 1 ms (not the producer default 5) still lets concurrent webhooks share a
         // produce request; at 64 connections it took the gateway from 8.7k to 14k requests/s (ops/bench).
         if configuration["linger.ms"] == nil { configuration.set("linger.ms", "1") }
+        // During a Kafka outage, requests give up after --publish-timeout-ms but their records stay in
+        // librdkafka until message.timeout.ms: bound that backlog's memory (librdkafka's default is 1 GB).
+        if configuration["queue.buffering.max.kbytes"] == nil { configuration.set("queue.buffering.max.kbytes", "65536") }
         return configuration
     }
+
+    /// Publishes that may wait for room once librdkafka's queue is full; beyond it the gateway
+    /// answers 503 at once (records of ~1 KB: at most ~10 MB more).
+    static let maxWaitingPublishes = 10_000
 }
 
 /// Reloads the tenants file on SIGHUP and when it changes on disk.

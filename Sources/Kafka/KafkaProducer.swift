@@ -27,12 +27,17 @@ public final class KafkaProducer: Service, Sendable {
     private let poller: LoopThread
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
+    /// See ``init(configuration:partitioner:maxWaitingSends:logger:statisticsHandler:)``.
+    public let maxWaitingSends: Int
 
     /// - Parameters:
     ///   - configuration: bootstrap servers and any librdkafka property; see ``defaults``.
     ///   - statisticsHandler: receives librdkafka's statistics JSON every `statistics.interval.ms`.
     ///   - partitioner: how a record without an explicit partition finds one by its key.
-    public init(configuration: KafkaConfiguration, partitioner: KafkaPartitioner = .configured,
+    ///   - maxWaitingSends: sends with a deadline that may wait for room in librdkafka's full queue
+    ///     (`queue.buffering.max.messages`/`.kbytes`) before more fail at once; sends without one
+    ///     always wait (backpressure).
+    public init(configuration: KafkaConfiguration, partitioner: KafkaPartitioner = .configured, maxWaitingSends: Int = .max,
                 logger: Logger = Logger(label: "kafka.producer"),
                 statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = configuration
@@ -58,6 +63,7 @@ public final class KafkaProducer: Service, Sendable {
         self.outbox = outbox
         self.deadlines = deadlines
         self.logger = logger
+        self.maxWaitingSends = maxWaitingSends
         // Yielding the main queue ends a poll in progress (or the next one), so stopping need not
         // wait out its timeout (rd_kafka_yield only works from the polling thread itself).
         self.poller = LoopThread(name: "kafka-prod-poll", wake: {
@@ -68,8 +74,8 @@ public final class KafkaProducer: Service, Sendable {
             // Serves delivery reports, moves records that waited for queue room into librdkafka,
             // and ends the waits of sends whose deadline passed.
             rd_kafka_poll(client.handle, outbox.hasWaiting || deadlines.isWatching ? 5 : 100)
+            if deadlines.expire() > 0 { outbox.withdrawAbandoned() }
             outbox.drain()
-            deadlines.expire()
         }
     }
 
@@ -93,12 +99,17 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Like ``send(topic:key:value:headers:)``, but stops waiting after `timeout` with a
-    /// `.timedOut` error. The record itself is not withdrawn (librdkafka cannot): it may still be
-    /// delivered later, so callers must treat a timeout as "unknown", never as "not written".
+    /// `.timedOut` error. A record still waiting for room in librdkafka's queue then is withdrawn;
+    /// one librdkafka has taken cannot be: it may still be delivered later, so callers must treat a
+    /// timeout as "unknown", never as "not written". When ``maxWaitingSends`` records already wait
+    /// for room, it fails at once with `.queueFull` (a long outage must not grow memory without bound).
     public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], timeout: Duration)
         async throws -> KafkaDeliveryReport {
         guard !closed.load(ordering: .acquiring) else {
             throw KafkaError(code: .destroyed, message: "the producer is shut down")
+        }
+        guard outbox.waitingCount < maxWaitingSends else {
+            throw KafkaError(code: .queueFull, message: "\(outbox.waitingCount) records already wait for room in the producer's queue")
         }
         return try await withUnsafeThrowingContinuation { continuation in
             let record = PendingRecord(topic: topic, key: key, value: value, headers: headers,

@@ -171,9 +171,10 @@ final class DeadlineWatch: Sendable {
         }
     }
 
-    /// Drops completed records and fails those whose deadline passed.
-    func expire() {
-        guard isWatching else { return }
+    /// Drops completed records and fails those whose deadline passed; returns how many expired.
+    @discardableResult
+    func expire() -> Int {
+        guard isWatching else { return 0 }
         let now = ContinuousClock.now
         let expired: [PendingRecord] = records.withLock { records in
             var expired: [PendingRecord] = []
@@ -188,6 +189,7 @@ final class DeadlineWatch: Sendable {
         for record in expired {
             record.complete(.failure(KafkaError(code: .timedOut, message: "no delivery report before the send's deadline; the record may still be written")))
         }
+        return expired.count
     }
 }
 
@@ -225,6 +227,19 @@ final class Outbox: Sendable {
             var moved = 0
             while moved < queue.count, enqueue(queue[moved]) { moved += 1 }
             queue.removeFirst(moved)
+            waitingCounter.store(queue.count, ordering: .releasing)
+        }
+    }
+
+    /// Withdraws waiting records whose send already gave up (its deadline passed): they never
+    /// reach librdkafka, so a long outage does not pile up records nobody waits for.
+    func withdrawAbandoned() {
+        guard hasWaiting else { return }
+        waiting.withLock { queue in
+            queue.removeAll { item in
+                if case .single(let record) = item { return record.isCompleted }
+                return false
+            }
             waitingCounter.store(queue.count, ordering: .releasing)
         }
     }

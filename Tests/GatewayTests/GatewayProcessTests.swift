@@ -11,7 +11,7 @@ import TestSupport
 struct GatewayProcessTests {
     @Test("2,000 idle connections: webhooks are still answered, memory stays bounded, the idle ones are closed after --idle-timeout-ms")
     func idleConnections() async throws {
-        let (cluster, gateway, port, directory) = try await startGateway(["--idle-timeout-ms", "15000"])
+        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout-ms", "15000"])
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(await webhook(port, 0) == 200)
         let before = residentKiB(gateway.process.processIdentifier)
@@ -34,7 +34,7 @@ struct GatewayProcessTests {
 
     @Test("past --max-connections a new connection waits until one closes, and is then served")
     func connectionLimit() async throws {
-        let (cluster, gateway, port, directory) = try await startGateway(["--idle-timeout-ms", "2000", "--max-connections", "20"])
+        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout-ms", "2000", "--max-connections", "20"])
         defer { try? FileManager.default.removeItem(at: directory) }
         // 40 idle connections: 20 are served (a few more, as the server accepts in batches), the rest wait.
         let sockets = (0..<40).compactMap { _ in IdleSocket(port: port) }
@@ -43,6 +43,62 @@ struct GatewayProcessTests {
         let started = ContinuousClock.now
         #expect(await webhook(port, 1) == 200, "served once idle connections were closed")
         #expect(ContinuousClock.now - started > .seconds(1), "at --max-connections a new connection waits for one to close")
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit() == 0)
+        _ = try await cluster.terminate()
+    }
+
+    @Test("Kafka down for 20 s under load: every answer is 503 with Retry-After, the producer's backlog and RSS stay bounded, and after recovery webhooks are accepted again")
+    func kafkaOutageUnderLoad() async throws {
+        // A small librdkafka queue, so that the wait for room (and its bound) is reached in seconds.
+        let (cluster, gateway, port, adminPort, directory) = try await startGateway([
+            "--publish-timeout-ms", "300", "--tenant-rps", "0", "--kafka-property", "queue.buffering.max.messages=100"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(await webhook(port, 0) == 200)
+        let baseline = residentKiB(gateway.process.processIdentifier)
+        _ = try await cluster.control("down -1")
+
+        let statuses = Recorder<Int>(), missingRetryAfter = Recorder<Int>()
+        let peakDepth = LockedBox(0), peakRSS = LockedBox(0)
+        let end = ContinuousClock.now + .seconds(20)
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<64 {
+                group.addTask {
+                    var index = 0
+                    while ContinuousClock.now < end {
+                        index += 1
+                        guard let answer = try? await RawHTTP.send(
+                            port: port, target: "/webhooks/aurora/acme-solar?project_id=o\(client)-\(index)&agreement_id=a&status=signed",
+                            headers: [("X-Aurora-Webhook-Token", Tenants.token("acme-solar"))]) else { continue }
+                        statuses.append(answer.status)
+                        if answer.status == 503, answer.headers["retry-after"] == nil { missingRetryAfter.append(answer.status) }
+                    }
+                }
+            }
+            group.addTask {
+                while ContinuousClock.now < end {
+                    if let metrics = try? await RawHTTP.send(port: adminPort, target: "/metrics"),
+                       let line = metrics.body.split(separator: "\n").first(where: { $0.hasPrefix("gateway_producer_queue_depth ") }),
+                       let depth = Double(line.split(separator: " ").last ?? "").map({ Int($0) }) {
+                        peakDepth.withLock { $0 = max($0, depth) }
+                    }
+                    let rss = residentKiB(gateway.process.processIdentifier)
+                    peakRSS.withLock { $0 = max($0, rss) }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+            }
+        }
+        let counts = Dictionary(statuses.values.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(counts.keys.allSatisfy { $0 == 503 }, "answers during the outage: \(counts)")
+        #expect(counts[503, default: 0] >= 400, "the load: \(counts)")
+        #expect(missingRetryAfter.values.isEmpty)
+        // librdkafka holds at most its 100; what waits for room is withdrawn at its deadline, so at
+        // most one record per request in flight waits.
+        #expect(peakDepth.withLock { $0 } <= 100 + 64 + 16, "producer backlog peaked at \(peakDepth.withLock { $0 })")
+        #expect(peakRSS.withLock { $0 } - baseline < 64 * 1024, "RSS grew from \(baseline) KiB to \(peakRSS.withLock { $0 }) KiB")
+
+        _ = try await cluster.control("up -1")
+        try await eventually(.seconds(60), "webhooks accepted again") { await webhook(port, 1) == 200 }
         gateway.signal(SIGTERM)
         #expect(try await gateway.waitForExit() == 0)
         _ = try await cluster.terminate()
@@ -138,18 +194,24 @@ struct GatewayProcessTests {
 
 /// A cluster with `aurora.webhooks` and a gateway for tenant acme-solar with `extra` flags; the
 /// directory holds its tenants file.
-private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, BridgeProcess, Int, URL) {
+/// Returns the webhook port and the admin port.
+private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, BridgeProcess, Int, Int, URL) {
     let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", "aurora.webhooks:3:1"])
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let tenantsFile = directory.appendingPathComponent("tenants.yaml")
     try Tenants.yaml(["acme-solar"]).write(to: tenantsFile, atomically: true, encoding: .utf8)
     let gateway = try BridgeProcess(["gateway", "--brokers", cluster.bootstrapServers, "--tenants", tenantsFile.path,
-                                     "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", "warning"] + extra,
+                                     "--host", "127.0.0.1", "--port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0",
+                                     "--log-level", "warning"] + extra,
                                     environment: Tenants.environment(["acme-solar"]))
-    let line = try await gateway.waitForLine(containing: "listening on")
-    let port = try #require(Int(line.split(separator: ":").last ?? ""))
-    return (cluster, gateway, port, directory)
+    var port: Int?, adminPort: Int?
+    while port == nil || adminPort == nil {  // the two servers print in either order
+        let line = try await gateway.waitForLine(containing: " on http://")
+        let number = try #require(Int(line.split(separator: ":").last ?? ""))
+        if line.hasPrefix("gateway admin") { adminPort = number } else { port = number }
+    }
+    return (cluster, gateway, port!, adminPort!, directory)
 }
 
 /// The status of one signed webhook of acme-solar, nil when no answer came.

@@ -99,6 +99,45 @@ struct FaultTests {
         await producer.shutdown()
     }
 
+    @Test("with the cluster down and librdkafka's queue full, sends past their deadline are withdrawn before they reach it and, beyond maxWaitingSends, new sends fail at once: the backlog stays bounded and only what librdkafka held is written")
+    func boundedBacklogDuringOutage() async throws {
+        let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
+        var configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        configuration.set("queue.buffering.max.messages", "10")
+        configuration.set("message.timeout.ms", "60000")
+        let producer = try KafkaProducer(configuration: configuration, maxWaitingSends: 50, logger: testLogger)
+        _ = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("before".utf8), timeout: .seconds(10))
+        try cluster.setBrokerDown(-1)
+        let codes = Recorder<String>()
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    do {
+                        _ = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("down-\(index)".utf8), timeout: .milliseconds(300))
+                        codes.append("written")
+                    } catch let error as KafkaError {
+                        codes.append(error.code.name)
+                    } catch {
+                        codes.append("other")
+                    }
+                }
+            }
+        }
+        let counts = Dictionary(codes.values.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(counts["_QUEUE_FULL", default: 0] >= 100, "new sends failed at once beyond the limit: \(counts)")
+        #expect(counts["_TIMED_OUT", default: 0] >= 40, "\(counts)")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(producer.outstandingCount <= 10, "abandoned sends were withdrawn: \(producer.outstandingCount) outstanding")
+        try cluster.setBrokerUp(-1)
+        #expect(await producer.flush(timeout: .seconds(30)))
+        let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let written = try #require(try await consumer.watermarks([partition])[partition]).high
+        #expect(written <= 11, "only the record before and those librdkafka held were written: \(written)")
+        await consumer.close()
+        await producer.shutdown()
+    }
+
     @Test("shutdown never hangs: outstanding sends fail, closed clients refuse work")
     func shutdownNeverHangs() async throws {
         let (cluster, topic) = try clusterWithTopic(brokers: 1, partitions: 1)
