@@ -23,7 +23,11 @@ extension WebhookGateway {
     /// names a tenant the caller does not already know.
     public func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: JSONErrorMiddleware { path in
+            if path == "/healthz" || path == "/openapi.json" { return "GET" }
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+            return segments.count == 4 && segments[1] == "webhooks" && segments[2] == "aurora" && !segments[3].isEmpty ? "GET, POST" : nil
+        })
         let webhook = "/webhooks/aurora/:tenant"
         // The headers the gateway reads, found in one pass over the request's fields.
         let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", "traceparent", "Content-Type"])
@@ -48,13 +52,6 @@ extension WebhookGateway {
                 return Self.json(answer)
             }
         }
-        for method in [HTTPRequest.Method.put, .patch, .delete, .options] {
-            router.on(RouterPath(webhook), method: method) { _, _ -> Response in
-                var response = Self.json(.rejected(WebhookRejection(405, "method_not_allowed", "Aurora webhooks are GET (or POST)")))
-                response.headers[.allow] = "GET, POST"
-                return response
-            }
-        }
         router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
         router.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],
@@ -68,7 +65,7 @@ extension WebhookGateway {
     /// - Parameter ready: whether Kafka is reachable (the registry is loaded by construction).
     public func makeAdminRouter(ready: @escaping @Sendable () async -> Bool) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: JSONErrorMiddleware { ["/healthz", "/readyz", "/metrics"].contains($0) ? "GET" : nil })
         router.get("/healthz") { _, _ in Self.json(GatewayAnswer(status: 200, body: ["status": "ok"])) }
         router.get("/readyz") { _, _ -> Response in
             let kafka = await ready()
@@ -157,12 +154,22 @@ struct RequestHeaderNames: Sendable {
 }
 
 /// Every error answer is `{error, detail}` JSON, including the ones Hummingbird makes itself (an
-/// unknown path, a method no route takes, a body it could not read).
+/// unknown path, a method no route takes, a body it could not read). A method no route takes on a
+/// path that exists is a 405 with `Allow`, not Hummingbird's 404.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The methods a path takes (`"GET, POST"`), nil for a path that does not exist.
+    let allowedMethods: @Sendable (String) -> String?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allow = allowedMethods(request.uri.path),
+               !allow.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == request.method.rawValue }) {
+                var response = WebhookGateway.json(.rejected(WebhookRejection(405, "method_not_allowed", "\(request.uri.path) takes \(allow)")))
+                response.headers[.allow] = allow
+                return response
+            }
             let status = Int(error.status.code)
             let code = switch status {
             case 404: "not_found"

@@ -22,19 +22,21 @@ public enum GatewayOpenAPI {
             if let maxLength { schema["maxLength"] = maxLength }
             return schema
         }
+        // Exactly what WebhookRequest.validate enforces (ops/contract checks both directions).
+        func identifier(_ lengths: String) -> [String: Any] { ["type": "string", "pattern": "^[A-Za-z0-9._:-]{\(lengths)}$"] }
         let responses: [String: Any] = Dictionary(uniqueKeysWithValues: webhookStatuses.map { status, text in
             ("\(status)", ["description": text,
                            "content": ["application/json": ["schema": ref(status == 200 ? "Accepted" : "Error")]]] as [String: Any])
         })
         let parameters: [[String: Any]] = [
             ["name": "tenant", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[a-z0-9-]{1,64}$"]],
-            ["name": "project_id", "in": "query", "required": true, "schema": string(128)],
-            ["name": "agreement_id", "in": "query", "required": true, "schema": string(128)],
-            ["name": "status", "in": "query", "required": true, "schema": string(64),
+            ["name": "project_id", "in": "query", "required": true, "schema": identifier("1,128")],
+            ["name": "agreement_id", "in": "query", "required": true, "schema": identifier("1,128")],
+            ["name": "status", "in": "query", "required": true, "schema": ["type": "string", "pattern": "^[ -~]{1,64}$"],
              "description": "sent, viewed, signed, cancel-pending, canceled, declined, error; unknown values are accepted"],
-            ["name": "design_id", "in": "query", "schema": string(128)],
-            ["name": "financing_id", "in": "query", "schema": string(128), "description": "empty when no financing was chosen"],
-            ["name": "event", "in": "query", "schema": ["type": "string", "default": "agreement_status_changed"]],
+            ["name": "design_id", "in": "query", "schema": identifier("0,128")],
+            ["name": "financing_id", "in": "query", "schema": identifier("0,128"), "description": "empty when no financing was chosen"],
+            ["name": "event", "in": "query", "schema": ["type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$", "default": "agreement_status_changed"]],
             ["name": "token", "in": "query", "schema": string(), "description": "the tenant's token, when no header can be set"],
             ["name": tokenHeader, "in": "header", "schema": string(), "description": "the tenant's token (Aurora's header_auth_key)"],
         ]

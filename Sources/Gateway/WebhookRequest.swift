@@ -88,14 +88,6 @@ public enum WebhookRequest {
         return (text[..<index], text[text.utf8.index(after: index)...])
     }
 
-    /// Control and format characters (Unicode Cc and Cf), which a status must not contain.
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .format: true
-        default: false
-        }
-    }
-
     /// Checks the parameters Aurora's `agreement_status_changed` template fills in.
     /// Unknown statuses are accepted (Aurora adds values); empty `design_id`/`financing_id` mean none.
     public static func validate(_ parameters: [String: String]) throws(WebhookRejection) {
@@ -112,9 +104,8 @@ public enum WebhookRequest {
             }
         }
         let status = parameters["status"]!
-        let printableASCII = status.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
-        guard status.utf8.count <= 64, printableASCII || !status.unicodeScalars.contains(where: isControl) else {
-            throw WebhookRejection(400, "invalid_parameter", "'status' must be printable text of at most 64 bytes")
+        guard status.utf8.count <= 64, status.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            throw WebhookRejection(400, "invalid_parameter", "'status' must be printable ASCII of at most 64 characters (e.g. signed)")
         }
         if let event = parameters["event"], event.isEmpty || event.utf8.count > 64 || !event.utf8.allSatisfy(isIdentifierByte) {
             throw WebhookRejection(400, "invalid_parameter", "'event' must be an event name such as agreement_status_changed")

@@ -106,6 +106,10 @@ struct GatewayTests {
             BadRequest("a wrong bearer token", query: valid, headers: [("Authorization", "Bearer guess")], 401, "invalid_token"),
             BadRequest("a wrong token parameter", query: valid + "&token=guess", headers: [], 401, "invalid_token"),
             BadRequest("PUT", method: "PUT", query: valid, 405, "method_not_allowed"),
+            BadRequest("TRACE", method: "TRACE", query: valid, 405, "method_not_allowed"),
+            BadRequest("OPTIONS", method: "OPTIONS", query: valid, 405, "method_not_allowed"),
+            BadRequest("empty ids and status (the schema says at least one character)", query: "project_id=&agreement_id=&status=", 400, "missing_parameter"),
+            BadRequest("a status that is not ASCII", query: "project_id=p&agreement_id=a&status=sign%C3%A9", 400, "invalid_parameter"),
             BadRequest("DELETE", method: "DELETE", query: valid, 405, "method_not_allowed"),
             BadRequest("PATCH", method: "PATCH", query: valid, 405, "method_not_allowed"),
             BadRequest("a 100 KiB body", method: "POST", query: valid, body: Array(repeating: UInt8(ascii: "x"), count: 100 * 1024), 413, "body_too_large"),
@@ -220,6 +224,11 @@ struct GatewayTests {
         #expect(try await RawHTTP.send(port: harness.port, target: "/healthz").status == 200)
         #expect(try await RawHTTP.send(port: harness.adminPort, target: "/healthz").status == 200)
         #expect(try await RawHTTP.send(port: harness.adminPort, target: "/readyz").status == 200)
+        // A method no route takes on a path that exists: 405 with Allow (schemathesis's "unsupported method").
+        for (port, path) in [(harness.port, "/healthz"), (harness.port, "/openapi.json"), (harness.adminPort, "/metrics"), (harness.adminPort, "/readyz")] {
+            let answer = try await RawHTTP.send(port: port, method: "TRACE", target: path)
+            #expect(answer.status == 405 && answer.headers["allow"] == "GET", "TRACE \(path): \(answer.status) \(answer.headers)")
+        }
         for path in ["/readyz", "/metrics"] {
             let answer = try await RawHTTP.send(port: harness.port, target: path)
             #expect(answer.status == 404 && !answer.body.contains("acme-solar"), "\(path) on the webhook port: \(answer.status)")
