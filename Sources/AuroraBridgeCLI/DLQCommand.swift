@@ -275,6 +275,36 @@ struct DLQReplay: AsyncParsableCommand {
         filter.eventID = eventID
         let selected = filter.apply(try await source.load(logger: logger))
         let configuration = try source.kafka.configuration()
+        // A real replay first takes the dead-letter topic's transactional id (fencing a replay already
+        // running) and only then reads the ledger, so it sees everything that replay committed.
+        let producer: KafkaProducer? = dryRun ? nil : try await transactionalProducer(configuration, logger: logger)
+        do {
+            try await replay(selected, configuration: configuration, producer: producer, logger: logger)
+        } catch {
+            await producer?.shutdown()
+            throw error
+        }
+        await producer?.shutdown()
+    }
+
+    private func transactionalProducer(_ configuration: KafkaConfiguration, logger: Logger) async throws -> KafkaProducer {
+        await ReplayLedger.ensureTopic(ledgerTopic, configuration: configuration, logger: logger)
+        var configuration = configuration
+        configuration.set("transactional.id", DeadLetterReplayer.transactionalID(deadLetterTopic: source.dlqTopic))
+        // librdkafka requires message.timeout.ms ≤ transaction.timeout.ms (60 s by default).
+        if configuration["message.timeout.ms"] == nil { configuration.set("message.timeout.ms", "60000") }
+        let producer = try KafkaProducer(configuration: configuration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
+                                         logger: logger)
+        do {
+            try await producer.initTransactions()
+        } catch {
+            await producer.shutdown()
+            throw CLIError("could not start the replay's Kafka transaction (does the cluster allow transactions for this principal?): \(error)")
+        }
+        return producer
+    }
+
+    private func replay(_ selected: [DeadLetter], configuration: KafkaConfiguration, producer: KafkaProducer?, logger: Logger) async throws {
         var ledger = try await ReplayLedger.load(topic: ledgerTopic, configuration: configuration, logger: logger)
         let already = selected.filter { ledger.entry(for: $0) != nil }
         let toReplay = force ? selected : selected.filter { ledger.entry(for: $0) == nil }
@@ -302,24 +332,17 @@ struct DLQReplay: AsyncParsableCommand {
             guard readLine()?.lowercased().hasPrefix("y") == true else { throw CLIError("not confirmed; nothing was replayed", code: 2) }
         }
 
-        await ReplayLedger.ensureTopic(ledgerTopic, configuration: configuration, logger: logger)
-        let producer = try KafkaProducer(configuration: configuration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
-                                         logger: logger)
+        guard let producer else { return }
         let replayer = DeadLetterReplayer(producer: producer, deadLetterTopic: source.dlqTopic, targetTopic: topic)
         let replayID = UUID().uuidString.lowercased()
         let progress = ProgressLine(total: toReplay.count)
-        var replayed = 0, failed: [(DeadLetter, any Error)] = []
-        for letter in toReplay {
-            do {
-                try await replayer.replay(letter, replayID: replayID, ledger: &ledger)
-                replayed += 1
-            } catch {
-                failed.append((letter, error))
-            }
-            progress.update(replayed + failed.count)
-        }
+        let failures = await replayer.replay(toReplay, replayID: replayID, ledger: &ledger, progress: { progress.update($0) })
         progress.finish()
-        await producer.shutdown()
+        let failed = failures.flatMap { failure in failure.letters.map { ($0, failure.error) } }
+        let replayed = toReplay.count - failed.count
+        if failures.contains(where: \.fenced) {
+            print("another replay of \(source.dlqTopic) started and took over; this one stopped (what it committed stays replayed)")
+        }
         var byTenant: [String: Int] = [:]
         for letter in toReplay { byTenant[letter.tenant, default: 0] += 1 }
         print("replay \(replayID): \(replayed) replayed to \(topic), \(already.count) already replayed before, \(failed.count) failed")

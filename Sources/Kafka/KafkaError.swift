@@ -47,6 +47,8 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static var fatal: Code { Code(RD_KAFKA_RESP_ERR__FATAL) }
         /// The idempotent producer lost track of its sequence numbers (one of the fatal causes).
         public static var outOfOrderSequenceNumber: Code { Code(RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER) }
+        /// A newer producer with the same `transactional.id` took over.
+        public static var producerFenced: Code { Code(RD_KAFKA_RESP_ERR__FENCED) }
     }
 
     public let code: Code

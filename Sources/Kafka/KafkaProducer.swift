@@ -21,7 +21,7 @@ public final class KafkaProducer: Service, Sendable {
         "log.connection.close": "false",
     ]
 
-    private let client: NativeClient
+    let client: NativeClient
     private let outbox: Outbox
     private let deadlines: DeadlineWatch
     private let poller: LoopThread

@@ -32,8 +32,8 @@ public struct DeadLetter: Sendable {
         return (try? JSONDecoder().decode([FailedAttempt].self, from: Data(text.utf8))) ?? []
     }
 
-    /// Identifies the record in the replay ledger: `<partition>/<offset>`.
-    public var ledgerKey: String { "\(partition)/\(offset)" }
+    /// Identifies the record in the replay ledger: `<dlq topic>/<partition>/<offset>`.
+    public var ledgerKey: String { "\(record.topic)/\(partition)/\(offset)" }
 }
 
 /// Which dead letters an operator means: every given criterion must hold.

@@ -12,8 +12,9 @@ public enum ReplayHeader {
     public static let replayID = "replay-id"
 }
 
-/// What was replayed already: a compacted topic keyed by the dead letter's `<partition>/<offset>`
-/// (value: `{replayID, at, eventID}`), so the same dead letter is not replayed twice by accident.
+/// What was replayed already: a compacted topic keyed by the dead letter's
+/// `<dlq topic>/<partition>/<offset>` (value: `{replayID, at, eventID}`), written in the same Kafka
+/// transaction as the replayed record, so a dead letter is replayed exactly once.
 public struct ReplayLedger: Sendable {
     /// The ledger topic's default name.
     public static let defaultTopic = "aurora.webhooks.dlq.replays"
@@ -42,7 +43,9 @@ public struct ReplayLedger: Sendable {
         }
         var entries: [String: Entry] = [:]
         for record in records {
-            guard let key = record.keyText else { continue }
+            guard var key = record.keyText else { continue }
+            // Entries written before the key named its topic (`<partition>/<offset>`) were all of the default DLQ.
+            if key.split(separator: "/").count == 2 { key = "\(WorkerTopics().deadLetter)/\(key)" }
             entries[key] = try? JSONDecoder().decode(Entry.self, from: Data(record.value))
         }
         return ReplayLedger(topic: topic, entries: entries)
@@ -74,19 +77,32 @@ public struct ReplayLedger: Sendable {
 }
 
 /// Puts dead letters back on `aurora.webhooks`: original key and envelope, the attempt count
-/// reset (no retry headers), `replayed-from` and `replay-id` added, the trace continued. Each
-/// replay is acknowledged before its ledger entry is written, so a crash can only repeat a replay
-/// (harmless: the upsert is idempotent), never lose one.
+/// reset (no retry headers), `replayed-from` and `replay-id` added, the trace continued.
+///
+/// Exactly once: each replayed record and its ledger entry are written in one Kafka transaction,
+/// so either both are visible or neither is (workers read `read_committed`); a replay killed
+/// between the two writes leaves nothing, and running it again replays what is missing. The
+/// producer's `transactional.id` names the dead-letter topic (``transactionalID(deadLetterTopic:)``):
+/// a second replay of the same topic fences the first, whose next commit fails, and reads the
+/// ledger only after that, so two operators never both replay a dead letter.
 public struct DeadLetterReplayer: Sendable {
     public let producer: KafkaProducer
     public let deadLetterTopic: String
     public let targetTopic: String
+    /// Dead letters replayed per transaction.
+    public let batchSize: Int
 
-    public init(producer: KafkaProducer, deadLetterTopic: String, targetTopic: String) {
+    /// The producer must be configured with ``transactionalID(deadLetterTopic:)`` and have run
+    /// ``KafkaProducer/initTransactions(timeout:)`` before the ledger was read.
+    public init(producer: KafkaProducer, deadLetterTopic: String, targetTopic: String, batchSize: Int = 100) {
         self.producer = producer
         self.deadLetterTopic = deadLetterTopic
         self.targetTopic = targetTopic
+        self.batchSize = max(1, batchSize)
     }
+
+    /// The `transactional.id` of every replay of `deadLetterTopic`: one at a time.
+    public static func transactionalID(deadLetterTopic: String) -> String { "aurora-bridge.dlq-replay.\(deadLetterTopic)" }
 
     /// The record a dead letter is replayed as.
     public func replayRecord(for letter: DeadLetter, replayID: String) -> KafkaRecord {
@@ -100,13 +116,61 @@ public struct DeadLetterReplayer: Sendable {
         return KafkaRecord(topic: targetTopic, key: letter.record.key, value: letter.record.value, headers: headers)
     }
 
-    /// Replays one dead letter and records it in the ledger.
-    public func replay(_ letter: DeadLetter, replayID: String, ledger: inout ReplayLedger) async throws {
-        _ = try await producer.send(topic: targetTopic, key: letter.record.key, value: letter.record.value,
-                                    headers: replayRecord(for: letter, replayID: replayID).headers)
-        let entry = ReplayLedger.Entry(replayID: replayID, at: Date().formatted(.iso8601), eventID: letter.eventID)
-        let record = ledger.record(for: letter, entry: entry)
-        _ = try await producer.send(topic: record.topic, key: record.key, value: record.value)
-        ledger.add(letter, entry)
+    /// What went wrong with some of a replay's dead letters.
+    public struct Failure: Error, Sendable {
+        public let letters: [DeadLetter]
+        public let error: any Error
+        /// Another replay of this dead-letter topic took over: nothing more can be written here.
+        public let fenced: Bool
+    }
+
+    /// Replays `letters` in transactions of ``batchSize``, each with the ledger entries of its
+    /// records; `ledger` gains the committed ones. A batch that fails is aborted and reported
+    /// (a fenced producer stops: the rest is reported too).
+    /// - Parameters:
+    ///   - beforeCommit: runs after a batch's records are written, before the commit (tests).
+    ///   - progress: the number of dead letters done so far.
+    public func replay(_ letters: [DeadLetter], replayID: String, ledger: inout ReplayLedger,
+                       beforeCommit: @Sendable () async throws -> Void = {},
+                       progress: (Int) -> Void = { _ in }) async -> [Failure] {
+        var failures: [Failure] = []
+        var done = 0
+        var start = letters.startIndex
+        while start < letters.endIndex {
+            let batch = Array(letters[start..<min(start + batchSize, letters.endIndex)])
+            start += batch.count
+            do {
+                let entries = try await replayBatch(batch, replayID: replayID, ledger: ledger, beforeCommit: beforeCommit)
+                for (letter, entry) in zip(batch, entries) { ledger.add(letter, entry) }
+            } catch {
+                let fenced = (error as? KafkaTransactionError)?.isFatal == true
+                if !fenced { try? await producer.abortTransaction() }
+                failures.append(Failure(letters: fenced ? Array(letters[(start - batch.count)...]) : batch, error: error, fenced: fenced))
+                if fenced { break }
+            }
+            done += batch.count
+            progress(done)
+        }
+        return failures
+    }
+
+    private func replayBatch(_ batch: [DeadLetter], replayID: String, ledger: ReplayLedger,
+                             beforeCommit: @Sendable () async throws -> Void) async throws -> [ReplayLedger.Entry] {
+        try producer.beginTransaction()
+        let at = Date().formatted(.iso8601)
+        var records: [KafkaRecord] = [], entries: [ReplayLedger.Entry] = []
+        for letter in batch {
+            let entry = ReplayLedger.Entry(replayID: replayID, at: at, eventID: letter.eventID)
+            records += [replayRecord(for: letter, replayID: replayID), ledger.record(for: letter, entry: entry)]
+            entries.append(entry)
+        }
+        for result in await producer.send(records) { _ = try result.get() }
+        try await beforeCommit()
+        // A producer fenced meanwhile must not commit (librdkafka raises it at the next call it checks).
+        if let fatal = producer.fatalError {
+            throw KafkaTransactionError(code: fatal.code, message: fatal.message, isFatal: true, requiresAbort: false, isRetriable: false)
+        }
+        try await producer.commitTransaction()
+        return entries
     }
 }

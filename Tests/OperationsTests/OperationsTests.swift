@@ -154,6 +154,79 @@ struct OperationsTests {
         await harness.stop()
     }
 
+    @Test("dlq replay writes each replayed record with its ledger entry in one transaction under the dead-letter topic's transactional id; a fenced replay stops and commits nothing more; the ledger key names the topic (a DLQ other than the default)")
+    func transactionalReplay() async throws {
+        let cluster = try WorkerCluster(partitions: 2, tiers: 1, extraTopics: ["custom.dlq", "custom.webhooks", ReplayLedger.defaultTopic])
+        defer { Task { await cluster.shutdown() } }
+        let letters = (0..<12).map { index in
+            WebhookEnvelope(id: "event-\(index)", tenant: "acme", params: ["project_id": "p\(index)", "agreement_id": "a", "status": "signed"],
+                            receivedAt: Date())
+        }
+        for result in await cluster.producer.send(try letters.map { event in
+            KafkaRecord(topic: "custom.dlq", key: Array(event.kafkaKey.utf8), value: Array(try event.encoded()),
+                        headers: [KafkaHeader("event-id", event.id), KafkaHeader("tenant", event.tenant), KafkaHeader("attempt", "3")])
+        }) { _ = try result.get() }
+        let deadLetters = try await cluster.snapshot("custom.dlq").map(DeadLetter.init)
+        #expect(deadLetters.count == letters.count)
+
+        func replayer() async throws -> DeadLetterReplayer {
+            var configuration = cluster.configuration
+            configuration.set("transactional.id", DeadLetterReplayer.transactionalID(deadLetterTopic: "custom.dlq"))
+            configuration.set("message.timeout.ms", "60000")
+            let producer = try KafkaProducer(configuration: configuration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
+                                             logger: testLogger)
+            try await producer.initTransactions()
+            return DeadLetterReplayer(producer: producer, deadLetterTopic: "custom.dlq", targetTopic: "custom.webhooks", batchSize: 5)
+        }
+
+        // A replay whose producer is fenced (as a second replay of the topic fences it) while its
+        // first batch is written: the commit fails, it stops, and its ledger gains nothing.
+        let first = try await replayer()
+        var ledger = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        let producer = first.producer
+        let failures = await first.replay(deadLetters, replayID: "first", ledger: &ledger, beforeCommit: {
+            producer.simulateFatalError(.producerFenced, reason: "another replay of custom.dlq took over")
+        })
+        #expect(failures.count == 1 && failures[0].fenced && failures[0].letters.count == letters.count, "\(failures.map(\.error))")
+        #expect(ledger.entries.isEmpty)
+        await first.producer.shutdown()
+
+        // The replay that took over: every dead letter, in three committed transactions.
+        let second = try await replayer()
+        ledger = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        #expect(await second.replay(deadLetters, replayID: "second", ledger: &ledger).isEmpty)
+        await second.producer.shutdown()
+        let replayed = try await cluster.snapshot("custom.webhooks").filter { $0.headers.text("replay-id") == "second" }
+        #expect(Set(replayed.compactMap { $0.headers.text("event-id") }) == Set(letters.map(\.id)) && replayed.count == letters.count)
+        #expect(replayed.allSatisfy { $0.headers.text("replayed-from")?.hasPrefix("custom.dlq/") == true })
+        let reloaded = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        #expect(Set(reloaded.entries.keys) == Set(deadLetters.map { "custom.dlq/\($0.partition)/\($0.offset)" }))
+        #expect(reloaded.entries.values.allSatisfy { $0.replayID == "second" })
+        // An entry of the default DLQ is another key: the two topics' offsets never collide.
+        #expect(deadLetters.allSatisfy { reloaded.entry(for: $0) != nil })
+        #expect(reloaded.entries["aurora.webhooks.dlq/0/0"] == nil)
+    }
+
+    @Test("two operators run dlq replay at once: every dead letter is replayed exactly once between them")
+    func concurrentReplays() async throws {
+        let harness = try await OperatorHarness.start(tenants: 2, projects: 10)
+        let tenant = harness.sandbox.tenants[0]
+        harness.sandbox.state.revokeAuroraKey(tenantID: tenant.auroraTenantID)
+        let events = harness.signedWebhooks(tenant)
+        try await harness.cluster.publish(events)
+        let pool = try harness.pool()
+        _ = try await harness.cluster.read(harness.cluster.topics.deadLetter) { $0.count >= events.count }
+        try await pool.stop()
+        async let one = harness.bridge(["dlq", "replay", "--yes"])
+        async let two = harness.bridge(["dlq", "replay", "--yes"])
+        let (a, b) = try await (one, two)
+        #expect([a.status, b.status].contains(0), "\(a.stderr) \(b.stderr)")
+        let replayed = try await harness.cluster.snapshot("aurora.webhooks").filter { $0.headers.text("replay-id") != nil }
+        let counts = Dictionary(replayed.compactMap { $0.headers.text("event-id") }.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(Set(counts.keys) == Set(events.map(\.id)) && counts.values.allSatisfy { $0 == 1 }, "\(counts); \(a.stdout) | \(b.stdout)")
+        await harness.stop()
+    }
+
     @Test("tenants check: ✓ for a healthy tenant, the precise ✗ and fix for a key the sandbox answers 403 on pricing")
     func tenantsCheck() async throws {
         let harness = try await OperatorHarness.start(tenants: 2)
