@@ -184,10 +184,13 @@ public struct TenantsRegistry: Sendable {
     /// `webhookTokenSHA256` by slug: what the gateway reads on every request, without copying a
     /// whole configuration.
     public let webhookTokenHashes: [String: String]
+    /// The files the keys were read from (`{ file: … }`), so a change to one reloads the registry.
+    public let secretFiles: [String]
 
-    public init(_ tenants: [TenantConfiguration]) {
+    public init(_ tenants: [TenantConfiguration], secretFiles: [String] = []) {
         self.tenants = Dictionary(tenants.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
         webhookTokenHashes = self.tenants.mapValues(\.webhookTokenSHA256)
+        self.secretFiles = secretFiles
     }
 
     public subscript(slug: String) -> TenantConfiguration? { tenants[slug] }
@@ -224,7 +227,8 @@ public struct TenantsRegistry: Sendable {
             guard seen.insert(entry.slug).inserted else { throw TenantsError("tenant '\(entry.slug)' appears twice") }
             tenants.append(try entry.resolve(defaults: file.defaults ?? .init(), environment: environment))
         }
-        return TenantsRegistry(tenants)
+        let secretFiles = file.tenants.flatMap { [$0.aurora.apiKey.file, $0.coperniq.apiKey.file].compactMap { $0 } }
+        return TenantsRegistry(tenants, secretFiles: Array(Set(secretFiles)).sorted())
     }
 
     public static func isValidSlug(_ slug: String) -> Bool {

@@ -2,12 +2,16 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The current tenants registry, replaceable at run time (SIGHUP or a changed file) without a
-/// restart. A reload that fails keeps the previous registry and logs why.
+/// The current tenants registry, replaceable at run time (SIGHUP, a changed tenants file, or a
+/// changed key file it names) without a restart. A reload that fails keeps the previous registry
+/// and logs why.
 public final class TenantsStore: Sendable {
     public let path: String?
     private let current: Mutex<TenantsRegistry>
-    private let modified = Mutex<Date?>(nil)
+    /// What the last load read: the tenants file's modification time and each key file's contents
+    /// (compared by content: a Kubernetes secret volume swaps a symlink, which keeps the file's own
+    /// modification time).
+    private let modified = Mutex<Snapshot?>(nil)
     private let environment: [String: String]
     private let logger: Logger
 
@@ -17,8 +21,9 @@ public final class TenantsStore: Sendable {
         self.path = path
         self.environment = environment
         self.logger = logger
-        current = Mutex(try TenantsRegistry.load(path: path, environment: environment))
-        modified.withLock { $0 = Self.modificationDate(path) }
+        let registry = try TenantsRegistry.load(path: path, environment: environment)
+        current = Mutex(registry)
+        modified.withLock { $0 = Snapshot(path, secretFiles: registry.secretFiles) }
     }
 
     /// A fixed registry (tests, embedded use).
@@ -42,7 +47,7 @@ public final class TenantsStore: Sendable {
         do {
             let registry = try TenantsRegistry.load(path: path, environment: environment)
             current.withLock { $0 = registry }
-            modified.withLock { $0 = Self.modificationDate(path) }
+            modified.withLock { $0 = Snapshot(path, secretFiles: registry.secretFiles) }
             logger.info("tenants registry reloaded", metadata: ["tenants": "\(registry.slugs.count)"])
             return true
         } catch {
@@ -51,15 +56,25 @@ public final class TenantsStore: Sendable {
         }
     }
 
-    /// Reloads when the file's modification time changed since the last load.
+    /// Reloads when the tenants file's modification time or a key file's contents changed since
+    /// the last load.
     public func reloadIfChanged() {
         guard let path else { return }
-        let now = Self.modificationDate(path)
+        let files = current.withLock { $0.secretFiles }
+        let now = Snapshot(path, secretFiles: files)
         let changed = modified.withLock { $0 != now }
-        if changed { reload() }
+        if changed {
+            if reload() == false { modified.withLock { $0 = now } }  // a broken edit is logged once, not every poll
+        }
     }
 
-    private static func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    struct Snapshot: Equatable {
+        let modified: Date?
+        let secrets: [String: Data?]
+
+        init(_ path: String, secretFiles: [String]) {
+            modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            secrets = Dictionary(uniqueKeysWithValues: secretFiles.map { ($0, FileManager.default.contents(atPath: $0)) })
+        }
     }
 }

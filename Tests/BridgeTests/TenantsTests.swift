@@ -84,6 +84,42 @@ struct TenantsTests {
         #expect(tenant.aurora.apiKey.fingerprint.count == 12)
     }
 
+    @Test("a key file the tenants file names is re-read when its contents change, also through a swapped symlink (a Kubernetes secret volume); the tenants file itself unchanged")
+    func keyFileReload() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // As kubelet mounts a secret: key → ..data/key, ..data → a versioned directory swapped on update.
+        let first = directory.appendingPathComponent("v1"), second = directory.appendingPathComponent("v2")
+        for (version, key) in [(first, "sk_old"), (second, "sk_new")] {
+            try FileManager.default.createDirectory(at: version, withIntermediateDirectories: true)
+            try key.write(to: version.appendingPathComponent("aurora-key"), atomically: true, encoding: .utf8)
+        }
+        let data = directory.appendingPathComponent("..data")
+        try FileManager.default.createSymbolicLink(atPath: data.path, withDestinationPath: "v1")
+        let keyPath = directory.appendingPathComponent("aurora-key").path
+        try FileManager.default.createSymbolicLink(atPath: keyPath, withDestinationPath: "..data/aurora-key")
+        let tenantsFile = directory.appendingPathComponent("tenants.yaml")
+        try """
+            tenants:
+              - slug: acme-solar
+                webhookTokenSHA256: \(sha256Hex("t"))
+                aurora: { tenantID: t1, apiKey: { file: \(keyPath) } }
+                coperniq: { apiKey: { env: ACME_COPERNIQ }, workflowID: "1" }
+            """.write(to: tenantsFile, atomically: true, encoding: .utf8)
+        let store = try TenantsStore(path: tenantsFile.path, environment: ["ACME_COPERNIQ": "cq"])
+        #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_old")
+        store.reloadIfChanged()
+        #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_old")
+
+        // The key is rotated the way kubelet does it: ..data now points at the new version.
+        let swap = directory.appendingPathComponent("..data_tmp")
+        try FileManager.default.createSymbolicLink(atPath: swap.path, withDestinationPath: "v2")
+        #expect(rename(swap.path, data.path) == 0)
+        store.reloadIfChanged()
+        #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_new", "the rotated key was picked up without SIGHUP")
+    }
+
     @Test("JSON works too")
     func json() throws {
         let text = #"{"tenants":[{"slug":"a","webhookTokenSHA256":"\#(sha256Hex("t"))","aurora":{"tenantID":"x","apiKey":{"env":"K1"}},"coperniq":{"apiKey":{"env":"K2"}}}]}"#
