@@ -43,13 +43,7 @@ extension KafkaProducer {
     /// Registers the `transactional.id` with the cluster, fencing any earlier producer with it and
     /// completing or aborting its open transaction. Call once, before the first transaction.
     public func initTransactions(timeout: Duration = .seconds(30)) async throws {
-        let client = self.client
-        try await Blocking.run {
-            if let error = KafkaTransactionError.consume(rd_kafka_init_transactions(client.handle, Int32(timeout.milliseconds)),
-                                                         "init transactions") {
-                throw error
-            }
-        }
+        try await transactionCall("init transactions") { rd_kafka_init_transactions($0, Int32(timeout.milliseconds)) }
     }
 
     public func beginTransaction() throws {
@@ -58,23 +52,19 @@ extension KafkaProducer {
 
     /// Flushes the transaction's records and commits them.
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws {
-        let client = self.client
-        try await Blocking.run {
-            if let error = KafkaTransactionError.consume(rd_kafka_commit_transaction(client.handle, Int32(timeout.milliseconds)),
-                                                         "commit transaction") {
-                throw error
-            }
-        }
+        try await transactionCall("commit transaction") { rd_kafka_commit_transaction($0, Int32(timeout.milliseconds)) }
     }
 
     /// Aborts the open transaction: its records are never visible to `read_committed` readers.
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws {
+        try await transactionCall("abort transaction") { rd_kafka_abort_transaction($0, Int32(timeout.milliseconds)) }
+    }
+
+    /// Runs one blocking transactional call off the cooperative pool.
+    private func transactionCall(_ what: String, _ call: @escaping @Sendable (OpaquePointer) -> OpaquePointer?) async throws {
         let client = self.client
         try await Blocking.run {
-            if let error = KafkaTransactionError.consume(rd_kafka_abort_transaction(client.handle, Int32(timeout.milliseconds)),
-                                                         "abort transaction") {
-                throw error
-            }
+            if let error = KafkaTransactionError.consume(call(client.handle), what) { throw error }
         }
     }
 }

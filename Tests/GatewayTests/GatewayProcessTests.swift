@@ -48,7 +48,7 @@ struct GatewayProcessTests {
         _ = try await cluster.terminate()
     }
 
-    @Test("Kafka down for 20 s under load: every answer is 503 with Retry-After, the producer's backlog and RSS stay bounded, and after recovery webhooks are accepted again")
+    @Test("Kafka down for 12 s under load: every answer is 503 with Retry-After, the producer's backlog and RSS stay bounded, and after recovery webhooks are accepted again")
     func kafkaOutageUnderLoad() async throws {
         // A small librdkafka queue, so that the wait for room (and its bound) is reached in seconds.
         let (cluster, gateway, port, adminPort, directory) = try await startGateway([
@@ -60,9 +60,9 @@ struct GatewayProcessTests {
 
         let statuses = Recorder<Int>(), missingRetryAfter = Recorder<Int>()
         let peakDepth = LockedBox(0), peakRSS = LockedBox(0)
-        let end = ContinuousClock.now + .seconds(20)
+        let end = ContinuousClock.now + .seconds(12)
         await withTaskGroup(of: Void.self) { group in
-            for client in 0..<64 {
+            for client in 0..<16 {
                 group.addTask {
                     var index = 0
                     while ContinuousClock.now < end {
@@ -90,11 +90,11 @@ struct GatewayProcessTests {
         }
         let counts = Dictionary(statuses.values.map { ($0, 1) }, uniquingKeysWith: +)
         #expect(counts.keys.allSatisfy { $0 == 503 }, "answers during the outage: \(counts)")
-        #expect(counts[503, default: 0] >= 400, "the load: \(counts)")
+        #expect(counts[503, default: 0] >= 200, "the load: \(counts)")
         #expect(missingRetryAfter.values.isEmpty)
         // librdkafka holds at most its 100; what waits for room is withdrawn at its deadline, so at
         // most one record per request in flight waits.
-        #expect(peakDepth.withLock { $0 } <= 100 + 64 + 16, "producer backlog peaked at \(peakDepth.withLock { $0 })")
+        #expect(peakDepth.withLock { $0 } <= 100 + 16 + 16, "producer backlog peaked at \(peakDepth.withLock { $0 })")
         #expect(peakRSS.withLock { $0 } - baseline < 64 * 1024, "RSS grew from \(baseline) KiB to \(peakRSS.withLock { $0 }) KiB")
 
         _ = try await cluster.control("up -1")

@@ -207,26 +207,6 @@ struct OperationsTests {
         #expect(reloaded.entries["aurora.webhooks.dlq/0/0"] == nil)
     }
 
-    @Test("two operators run dlq replay at once: every dead letter is replayed exactly once between them")
-    func concurrentReplays() async throws {
-        let harness = try await OperatorHarness.start(tenants: 2, projects: 10)
-        let tenant = harness.sandbox.tenants[0]
-        harness.sandbox.state.revokeAuroraKey(tenantID: tenant.auroraTenantID)
-        let events = harness.signedWebhooks(tenant)
-        try await harness.cluster.publish(events)
-        let pool = try harness.pool()
-        _ = try await harness.cluster.read(harness.cluster.topics.deadLetter) { $0.count >= events.count }
-        try await pool.stop()
-        async let one = harness.bridge(["dlq", "replay", "--yes"])
-        async let two = harness.bridge(["dlq", "replay", "--yes"])
-        let (a, b) = try await (one, two)
-        #expect([a.status, b.status].contains(0), "\(a.stderr) \(b.stderr)")
-        let replayed = try await harness.cluster.snapshot("aurora.webhooks").filter { $0.headers.text("replay-id") != nil }
-        let counts = Dictionary(replayed.compactMap { $0.headers.text("event-id") }.map { ($0, 1) }, uniquingKeysWith: +)
-        #expect(Set(counts.keys) == Set(events.map(\.id)) && counts.values.allSatisfy { $0 == 1 }, "\(counts); \(a.stdout) | \(b.stdout)")
-        await harness.stop()
-    }
-
     @Test("tenants check: ✓ for a healthy tenant, the precise ✗ and fix for a key the sandbox answers 403 on pricing")
     func tenantsCheck() async throws {
         let harness = try await OperatorHarness.start(tenants: 2)

@@ -10,17 +10,8 @@ import TestSupport
 struct WorkerProcessTests {
     @Test("two workers in one group, one killed with SIGKILL mid-run and restarted: nothing lost, no duplicate project; metrics; SIGTERM exits 0")
     func sigkillAndRestart() async throws {
-        let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", workerTopics.map { "\($0):6:1" }.joined(separator: ",")])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (cluster, directory, sandbox, sandboxPort, tenants) = try await startProcesses(partitions: 6, tenants: 6, projects: 25, latency: "10-40")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let tenantsFile = directory.appendingPathComponent("sandbox-tenants.json")
-        let sandbox = try BridgeProcess(["sandbox", "--port", "0", "--tenants", "6", "--projects", "25", "--latency-ms", "10-40",
-                                         "--aurora-rpm", "0", "--coperniq-rps", "0", "--coperniq-rpd", "0",
-                                         "--tenants-out", tenantsFile.path, "--registry-out", directory.path])
-        let baseURL = try await sandbox.waitForLine(containing: "http://")
-        let sandboxPort = try #require(Int(baseURL.split(separator: ":").last ?? ""))
-        let tenants = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: tenantsFile))
 
         // 300 webhooks: every project announced signed (some agreements are not), a third of them twice.
         var configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
@@ -114,19 +105,10 @@ struct WorkerProcessTests {
 
     @Test("one key, one runner in the whole group: a retry and a fresh event of one key coincide on two workers, then a worker joins and leaves while every event outlives the revoke drain; the sandbox saw no overlapping attempts of one Aurora project and no duplicate project")
     func oneRunnerPerKeyAcrossTheGroup() async throws {
-        let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", workerTopics.map { "\($0):5:1" }.joined(separator: ",")])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("one-runner-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let tenantsFile = directory.appendingPathComponent("sandbox-tenants.json")
         // Coperniq's search-then-create is not atomic: two attempts of one project that overlap both
         // find nothing and both create.
-        let sandbox = try BridgeProcess(["sandbox", "--port", "0", "--tenants", "12", "--projects", "8", "--latency-ms", "100-200",
-                                         "--aurora-rpm", "0", "--coperniq-rps", "0", "--coperniq-rpd", "0",
-                                         "--tenants-out", tenantsFile.path, "--registry-out", directory.path])
-        let baseURL = try await sandbox.waitForLine(containing: "http://")
-        let sandboxPort = try #require(Int(baseURL.split(separator: ":").last ?? ""))
-        let tenants = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: tenantsFile))
+        let (cluster, directory, sandbox, sandboxPort, tenants) = try await startProcesses(partitions: 5, tenants: 12, projects: 8, latency: "100-200")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let extra = ["--revoke-drain-ms", "300"]
         let first = try startWorkerProcess(cluster: cluster, directory: directory, extra: extra)
         let second = try startWorkerProcess(cluster: cluster, directory: directory, extra: extra)
@@ -236,6 +218,23 @@ struct WorkerProcessTests {
         _ = try await sandbox.waitForExit()
         _ = try await cluster.terminate()
     }
+}
+
+/// The embedded cluster (the worker's topics with `partitions` each) and the sandbox (limits off),
+/// each its own process, and a directory holding the sandbox's tenants registry (the caller removes it).
+private func startProcesses(partitions: Int, tenants: Int, projects: Int, latency: String) async throws
+    -> (ExternalCluster, URL, BridgeProcess, Int, [SandboxTenant]) {
+    let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", workerTopics.map { "\($0):\(partitions):1" }.joined(separator: ",")])
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let tenantsFile = directory.appendingPathComponent("sandbox-tenants.json")
+    let sandbox = try BridgeProcess(["sandbox", "--port", "0", "--tenants", String(tenants), "--projects", String(projects), "--latency-ms", latency,
+                                     "--aurora-rpm", "0", "--coperniq-rps", "0", "--coperniq-rpd", "0",
+                                     "--tenants-out", tenantsFile.path, "--registry-out", directory.path])
+    let baseURL = try await sandbox.waitForLine(containing: "http://")
+    let sandboxPort = try #require(Int(baseURL.split(separator: ":").last ?? ""))
+    let seeded = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: tenantsFile))
+    return (cluster, directory, sandbox, sandboxPort, seeded)
 }
 
 private let workerTopics = ["aurora.webhooks", "aurora.webhooks.retry.1", "aurora.webhooks.retry.2", "aurora.webhooks.dlq", "coperniq.projects"]
