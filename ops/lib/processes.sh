@@ -1,7 +1,7 @@
 # Processes for the ops scripts that run the binary as production does (ops/smoke, ops/contract):
 # source it after setting PROGRAM (the name in messages) and BIN (the aurora-bridge binary).
 # Gives DIR (a temporary directory, removed on exit with every process started), start, first_line,
-# ready and fail.
+# ready, stop_all and fail.
 : "${PROGRAM:?set PROGRAM before sourcing ops/lib/processes.sh}" "${BIN:?set BIN before sourcing ops/lib/processes.sh}"
 
 DIR=$(mktemp -d -t "aurora-bridge-$PROGRAM.XXXXXX")
@@ -57,3 +57,16 @@ ready() {
     fail "$2 was not ready within 60 s ($1)"
 }
 
+
+# stop_all: SIGTERM to each process, last started first; each must exit 0.
+stop_all() {
+    local name status
+    for name in "${ORDER[@]}"; do
+        kill -TERM "${PIDS[$name]}"
+        status=0
+        wait "${PIDS[$name]}" || status=$?
+        unset "PIDS[$name]"
+        ORDER=("${ORDER[@]:1}")
+        [ "$status" = 0 ] || fail "$name exited with $status after SIGTERM"
+    done
+}
