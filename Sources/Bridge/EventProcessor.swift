@@ -34,15 +34,37 @@ extension CoperniqClient: CoperniqWriting {
     }
 }
 
-/// The API clients of one tenant.
+/// The API clients of one tenant, and the budget of its keys.
 public struct TenantClients: Sendable {
     public var aurora: any AuroraReading
     public var coperniq: any CoperniqWriting
+    /// Reserves the calls of one attempt from the tenant's keys' budgets (all or none), before
+    /// the attempt makes any; throws a budget wait (``HTTPAPI/APIError/Disposition/budget``) when
+    /// they are not there.
+    public var reserve: @Sendable (AttemptCalls) throws -> ReservedCalls
 
-    public init(aurora: any AuroraReading, coperniq: any CoperniqWriting) {
+    public init(aurora: any AuroraReading, coperniq: any CoperniqWriting,
+                reserve: @escaping @Sendable (AttemptCalls) throws -> ReservedCalls = { _ in .none }) {
+        self.aurora = aurora
+        self.coperniq = coperniq
+        self.reserve = reserve
+    }
+}
+
+/// The most calls one attempt of an event makes to each API.
+public struct AttemptCalls: Sendable, Equatable {
+    public var aurora: Int
+    public var coperniq: Int
+
+    public init(aurora: Int, coperniq: Int) {
         self.aurora = aurora
         self.coperniq = coperniq
     }
+
+    /// ``EventProcessor``'s: Aurora's agreement, project, design summary, pricing, financing (the
+    /// list and the chosen one), consumption profile and owner; Coperniq's search, then a create or
+    /// an update.
+    public static let event = AttemptCalls(aurora: 8, coperniq: 2)
 }
 
 /// The Coperniq project an event produced.
@@ -142,6 +164,16 @@ public struct EventProcessor: Sendable {
         }
         let api = clients(tenant)
 
+        // The attempt's calls are reserved before the first: refused for the budget, it has spent
+        // nothing; admitted, no call of it is refused for the budget halfway.
+        let reserved = try api.reserve(.event)
+        defer { reserved.release() }
+        return try await reserved.run { try await attempt(envelope, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID) }
+    }
+
+    private func attempt(_ envelope: WebhookEnvelope, tenant: TenantConfiguration, api: TenantClients,
+                         projectID: String, agreementID: String) async throws -> EventOutcome {
+        let announced = AgreementStatus(envelope.status ?? "unknown")
         // 2. Webhooks repeat and arrive out of order: act on the agreement's current status.
         let agreement = try await api.aurora.agreement(agreementID)
         guard tenant.processes(agreement.status) else {

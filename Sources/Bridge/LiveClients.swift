@@ -9,13 +9,23 @@ extension TenantClients {
     public static func live(for tenant: TenantConfiguration, limiters: RateLimiters, http: HTTPClient = .shared,
                             timeout: Duration = .seconds(10), maxRetryAfter: Duration = RetryAfter.defaultLimit,
                             observer: (any APICallObserver)? = nil) -> TenantClients {
-        TenantClients(
+        let auroraThrottle = limiters.aurora(for: tenant), coperniqThrottle = limiters.coperniq(for: tenant)
+        return TenantClients(
             aurora: AuroraClient(baseURL: tenant.aurora.baseURL, tenantID: tenant.aurora.tenantID,
                                  apiKey: tenant.aurora.apiKey.value, apiVersion: tenant.aurora.apiVersion, http: http,
-                                 throttle: limiters.aurora(for: tenant), timeout: timeout, maxRetryAfter: maxRetryAfter,
+                                 throttle: auroraThrottle, timeout: timeout, maxRetryAfter: maxRetryAfter,
                                  observer: observer),
             coperniq: CoperniqClient(baseURL: tenant.coperniq.baseURL, apiKey: tenant.coperniq.apiKey.value, http: http,
-                                     throttle: limiters.coperniq(for: tenant), timeout: timeout, maxRetryAfter: maxRetryAfter,
-                                     observer: observer))
+                                     throttle: coperniqThrottle, timeout: timeout, maxRetryAfter: maxRetryAfter,
+                                     observer: observer),
+            reserve: { calls in
+                let aurora = try auroraThrottle.reserve(calls.aurora)
+                do {
+                    return aurora.adding(try coperniqThrottle.reserve(calls.coperniq))
+                } catch {
+                    aurora.release()
+                    throw error
+                }
+            })
     }
 }

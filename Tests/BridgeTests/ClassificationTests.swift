@@ -103,6 +103,31 @@ struct RateLimiterTests {
         #expect(windowed[359] < 240, "the full 90 per minute: the 360th request goes within 4 minutes, not at \(windowed[359]) s")
     }
 
+    @Test("an attempt reserves its calls all or none: refused, it takes nothing; admitted, no call of it is refused for the budget; unused calls go back")
+    func attemptReservation() async throws {
+        let limit = SlidingWindowLimit(service: "aurora", limit: 10, per: .seconds(60), maxWait: .milliseconds(200))
+        let first = try limit.reserve(8)
+        let refused = #expect(throws: APIError.self, "8 reserved and 8 more need 16 calls in the minute") { try limit.reserve(8) }
+        #expect(refused?.disposition == .budget && refused?.errorClass == "aurora.throttled")
+        #expect((refused?.retryAfter ?? .zero) > .seconds(50))
+        #expect(throws: Never.self, "the refusal took nothing: 2 still fit beside the 8") { try limit.reserve(2).release() }
+        first.release()
+        let second = try limit.reserve(8)  // given back: the 8 fit again
+        // Other callers fill the minute; the admitted attempt's calls then wait their turn, never refused.
+        for _ in 0..<10 { _ = try limit.reserve(at: .now) }
+        #expect(throws: APIError.self) { try limit.reserve(at: .now) }
+        let turn = try await second.run { try limit.reserve(at: .now, reserved: ReservedCalls.take(from: limit)) }
+        #expect(turn > .seconds(50), "a reserved call waits for the window instead of failing its attempt")
+        // Reservations are per throttle: another key's calls inside the run are not reserved.
+        let other = SlidingWindowLimit(service: "coperniq", limit: 1, per: .seconds(60), maxWait: .zero)
+        await second.run {
+            #expect(!ReservedCalls.take(from: other))
+            #expect(ReservedCalls.take(from: limit))
+        }
+        second.release()
+        #expect(!ReservedCalls.take(from: limit), "outside run nothing is reserved")
+    }
+
     @Test("Retry-After pauses the key; a wait beyond maxWait is refused as retryable 'throttled'")
     func retryAfter() async throws {
         let bucket = TokenBucket(service: "aurora", rate: 90, per: .seconds(60), burst: 15, maxWait: .milliseconds(500))

@@ -17,9 +17,11 @@ struct SandboxHarness {
     let processor: EventProcessor
 
     static func start(_ configure: (inout SandboxConfiguration) -> Void = { _ in },
-                      clientTimeout: Duration = .seconds(5), maxWait: Duration = .seconds(5)) async throws -> SandboxHarness {
+                      clientTimeout: Duration = .seconds(5), maxWait: Duration = .seconds(5),
+                      auroraPerMinute: Int? = nil) async throws -> SandboxHarness {
         let sandbox = try await startQuietSandbox(configure)
-        let registry = try SandboxTenants(sandbox).registry
+        let limits = auroraPerMinute.map { limit in Dictionary(uniqueKeysWithValues: sandbox.tenants.map { ($0.slug, limit) }) }
+        let registry = try SandboxTenants(sandbox, auroraPerMinute: limits ?? [:]).registry
         let limiters = RateLimiters(maxWait: maxWait)
         var processorLogger = Logger(label: "processor")
         processorLogger.logLevel = .critical
@@ -155,6 +157,26 @@ struct ProcessingTests {
         #expect(outcomes.allSatisfy { if case .created = $0 { true } else if case .updated = $0 { true } else { false } }, "\(outcomes.filter { $0.failure != nil })")
         #expect(harness.projects(tenant).count == 1)
         #expect(harness.sandbox.state.duplicatesByAuroraID(apiKey: tenant.coperniqAPIKey).isEmpty)
+    }
+
+    @Test("an attempt its tenant's budget refuses makes no call: the budget goes whole to the attempts it admits")
+    func refusedAttemptSpendsNothing() async throws {
+        // Aurora allows 12 calls a minute: one attempt (8 reserved) fits, a second does not.
+        let harness = try await SandboxHarness.start({ $0.tenants = 1; $0.projectsPerTenant = 12 },
+                                                     maxWait: .milliseconds(300), auroraPerMinute: 12)
+        defer { Task { await harness.stop() } }
+        let tenant = harness.sandbox.tenants[0]
+        let signed = tenant.projects.filter(\.isSigned).prefix(3)
+        #expect(signed.count == 3)
+        let outcomes = await withTaskGroup(of: EventOutcome.self) { group in
+            for project in signed { group.addTask { await harness.processor.process(harness.envelope(tenant, project)) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let waits = outcomes.compactMap(\.failure).filter { $0.budgetWait && $0.errorClass == "aurora.throttled" }
+        #expect(outcomes.filter { $0.label == "created" }.count == 1, "\(outcomes)")
+        #expect(waits.count == 2, "\(outcomes)")
+        let calls = harness.sandbox.state.requestLog.filter { $0.api == "aurora" }
+        #expect(calls.count <= AttemptCalls.event.aurora, "only the admitted attempt called Aurora: \(calls.map(\.endpoint))")
     }
 
     @Test("the title trap: an unrelated project with our title is a permanent conflict naming both ids, never a wrong link")
