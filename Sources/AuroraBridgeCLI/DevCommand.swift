@@ -209,6 +209,19 @@ final class Supervisor: Sendable {
         }
     }
 
+    /// The children whose name starts with `prefix` that are running, oldest first.
+    func running(prefix: String) -> [String] {
+        children.withLock { $0.filter { $0.name.hasPrefix(prefix) && $0.process.isRunning }.map(\.name) }
+    }
+
+    /// Runs a one-off command (a CLI call, not a service) to its end, its output in `<name>.log`;
+    /// returns its exit status.
+    func runToEnd(_ name: String, _ arguments: [String]) async throws -> Int32 {
+        let process = try launch(name, arguments)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        return process.terminationStatus
+    }
+
     private func launch(_ name: String, _ arguments: [String], input: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/proc/self/exe")

@@ -178,30 +178,11 @@ struct WorkerProcessTests {
         try await eventually(.seconds(120), "every event settled") { try await settled().isSuperset(of: wanted) }
 
         // The sandbox's view: each attempt (one traceparent) of one Aurora project ends before the next begins.
-        let projectOf = Dictionary(tenants.flatMap { tenant in
-            tenant.projects.flatMap { [($0.projectID, $0.projectID), ($0.agreementID, $0.projectID), ($0.designID, $0.projectID)] }
-        }, uniquingKeysWith: { first, _ in first })
         let log = try JSONDecoder().decode([LoggedRequest].self,
                                            from: Data(try await RawHTTP.send(port: sandboxPort, target: "/sandbox/requests").body.utf8))
-        var attempts: [String: (project: String, first: Double, last: Double)] = [:]
-        for request in log {
-            guard let trace = request.traceparent else { continue }
-            let project = request.path.split(separator: "/").lazy.compactMap { projectOf[String($0)] }.first
-            var attempt = attempts[trace] ?? (project ?? "", request.atMs, request.atMs)
-            if attempt.project.isEmpty, let project { attempt.project = project }
-            attempt.first = min(attempt.first, request.atMs)
-            attempt.last = max(attempt.last, request.atMs)
-            attempts[trace] = attempt
-        }
-        #expect(attempts.count >= ids.count, "fewer attempts than events: were traceparents sent?")
-        var overlaps: [String] = []
-        for (project, spans) in Dictionary(grouping: attempts.values.filter { !$0.project.isEmpty }, by: \.project) {
-            let sorted = spans.sorted { $0.first < $1.first }
-            for (earlier, later) in zip(sorted, sorted.dropFirst()) where later.first < earlier.last {
-                overlaps.append("\(project): \(earlier.first)…\(earlier.last) and \(later.first)…\(later.last)")
-            }
-        }
-        #expect(overlaps.isEmpty, "overlapping attempts: \(overlaps.prefix(5))")
+        let attempts = AttemptOverlaps(log, tenants: tenants)
+        #expect(attempts.attempts >= ids.count, "fewer attempts than events: were traceparents sent?")
+        #expect(attempts.overlaps.isEmpty, "overlapping attempts: \(attempts.overlaps.prefix(5))")
         let snapshot = try JSONDecoder().decode(SandboxSnapshot.self,
                                                 from: Data(try await RawHTTP.send(port: sandboxPort, target: "/sandbox/state").body.utf8))
         for tenant in snapshot.tenants {
