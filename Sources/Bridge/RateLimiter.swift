@@ -46,11 +46,6 @@ public final class TokenBucket: RequestThrottle {
         }
     }
 
-    /// How long the next request would wait now (no reservation).
-    public var currentWait: Duration {
-        state.withLock { state in waitTime(&state, now: .now) }
-    }
-
     func reserve() throws -> Duration {
         try state.withLock { state in
             let now = ContinuousClock.now
