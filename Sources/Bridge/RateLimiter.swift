@@ -163,11 +163,14 @@ public final class SlidingWindowLimit: RequestThrottle {
         }])
     }
 
-    /// The admission decision of ``reserve(_:)`` for an attempt arriving at `now`.
+    /// The admission decision of ``reserve(_:)`` for an attempt arriving at `now`. An attempt of
+    /// more calls than the limit cannot go within one window even alone: the windows it needs
+    /// anyway are added to `maxWait`, or it would never be admitted.
     func reserve(_ count: Int, at now: ContinuousClock.Instant) throws {
+        let unavoidable = (window + guardTime) * ((count - 1) / limit)
         try state.withLock { state in
             let wait = start(ofNext: state.reserved + count, state, now: now) - now
-            guard wait <= maxWait else {
+            guard wait <= maxWait + unavoidable else {
                 throw APIError.budgetSpent(service: service, for: wait, limit: "\(limit) per \(window.roundedSeconds) s")
             }
             state.reserved += count

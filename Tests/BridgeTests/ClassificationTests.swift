@@ -126,6 +126,13 @@ struct RateLimiterTests {
         }
         second.release()
         #expect(!ReservedCalls.take(from: limit), "outside run nothing is reserved")
+
+        // A key allowed fewer calls a minute than an attempt makes still admits an attempt when idle
+        // (else its events would wait for budget forever), and only one at a time.
+        let small = SlidingWindowLimit(service: "aurora", limit: 5, per: .seconds(60), maxWait: .milliseconds(200))
+        let alone = try small.reserve(8)
+        #expect(throws: APIError.self, "a second attempt waits for the first's windows") { try small.reserve(8) }
+        alone.release()
     }
 
     @Test("Retry-After pauses the key; a wait beyond maxWait is refused as retryable 'throttled'")
