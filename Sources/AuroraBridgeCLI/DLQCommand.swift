@@ -60,7 +60,7 @@ struct DLQFilterOptions: ParsableArguments {
     @Option(help: "Only this error class, or a prefix of it (aurora.unauthorized, aurora).")
     var errorClass: String?
 
-    @Option(help: "Dead-lettered at or after: an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) or an age (30m, 12h, 2d).")
+    @Option(help: "Dead-lettered at or after: an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) or an age (30m, 12h, 2d; ms, s, m, h, d as every duration flag).")
     var since: String?
 
     @Option(help: "Dead-lettered before: same forms as --since.")
@@ -81,11 +81,10 @@ func parseTime(_ text: String, option: String, now: Date = Date()) throws -> Dat
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if let date = AuroraTimestamp.iso8601(trimmed) { return date }
     if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
-    let units: [(String, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-    for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
-        if let value = Double(trimmed.dropLast()), value >= 0 { return now.addingTimeInterval(-value * seconds) }
+    if let age = try? parseDuration(trimmed, option: option), trimmed.last?.isLetter == true {
+        return now.addingTimeInterval(-age.seconds)
     }
-    throw ValidationError("\(option) '\(text)' is neither an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) nor an age (30m, 12h, 2d)")
+    throw ValidationError("\(option) '\(text)' is neither an ISO 8601 time (2026-11-26T08:00:00Z, 2026-11-26) nor an age (30m, 12h, 2d; ms, s, m, h, d as every duration flag)")
 }
 
 /// A failure with a message that says what to do; exit code 1 unless given.

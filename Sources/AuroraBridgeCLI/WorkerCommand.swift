@@ -51,7 +51,7 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     @Option(help: "Events read and not finished before the worker stops reading (at least --concurrency).")
     var maxOutstanding = 4096
 
-    @Option(help: "Delay of each retry tier, comma-separated (ms, s, m, h), e.g. 30s,5m,30m. The count sets the tiers.")
+    @Option(help: "Delay of each retry tier, comma-separated (ms, s, m, h, d), e.g. 30s,5m,30m. The count sets the tiers.")
     var retryDelays = "30s,5m,30m"
 
     @Option(help: "Longest wait for a tenant's API budget before the event goes to a retry tier instead (ms).")
@@ -60,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     @Option(help: "Timeout of each Aurora or Coperniq request, answer body included (ms).")
     var apiTimeoutMs = 10_000
 
-    @Option(help: "Longest Retry-After taken from Aurora or Coperniq (ms, s, m, h); a longer one is cut to it, one that is not a number of seconds or an HTTP-date is ignored.")
+    @Option(help: "Longest Retry-After taken from Aurora or Coperniq (ms, s, m, h, d); a longer one is cut to it, one that is not a number of seconds or an HTTP-date is ignored.")
     var maxRetryAfter = "1h"
 
     @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N.")
@@ -195,15 +195,20 @@ struct WorkerOpsServer {
     }
 }
 
-/// Parses `30s,5m,30m` (units ms, s, m, h; a bare number is seconds).
+/// A comma-separated list of durations (`30s,5m,30m`), each as ``parseDuration(_:option:)`` reads it.
 func parseDurations(_ text: String, option: String) throws -> [Duration] {
-    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    return try parts.map { part in
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where part.hasSuffix(suffix) {
-            if let value = Double(part.dropLast(suffix.count)), value >= 0, value * scale <= 1e9 { return .milliseconds(Int64(value * scale * 1000)) }
-        }
-        if let value = Double(part), value >= 0, value <= 1e9 { return .milliseconds(Int64(value * 1000)) }
-        throw ValidationError("\(option): '\(part)' is not a duration; write e.g. 30s,5m,30m (units ms, s, m, h)")
+    try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        .map { try parseDuration($0, option: option) }
+}
+
+/// The one duration syntax of every flag: a non-negative number with a unit, `ms`, `s`, `m`, `h` or
+/// `d` (none: seconds), e.g. `500ms`, `30s`, `1.5h`, `2d`.
+func parseDuration(_ text: String, option: String) throws -> Duration {
+    let part = text.trimmingCharacters(in: .whitespaces)
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+    for (suffix, scale) in units where part.hasSuffix(suffix) {
+        if let value = Double(part.dropLast(suffix.count)), value >= 0, value * scale <= 1e9 { return .milliseconds(Int64(value * scale * 1000)) }
     }
+    if let value = Double(part), value >= 0, value <= 1e9 { return .milliseconds(Int64(value * 1000)) }
+    throw ValidationError("\(option): '\(part)' is not a duration; write e.g. 500ms, 30s, 5m, 1.5h or 2d")
 }
