@@ -186,6 +186,20 @@ struct RateLimiterTests {
         #expect(policy.decide(failure(.seconds(10)), attempts: 4) == .deadLetter)
     }
 
+    @Test("a budget wait comes back no later than the budget: the longest tier within the wait, never a later one, whatever the attempts")
+    func budgetWaitPicksATier() {
+        let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
+        func wait(_ duration: Duration?) -> ProcessingFailure {
+            ProcessingFailure(APIError(errorClass: "aurora.throttled", message: "budget", disposition: .budget, retryAfter: duration))
+        }
+        #expect(policy.decide(wait(.seconds(61)), attempts: 1) == .retry(tier: 1, delay: .seconds(30)),
+                "a minute's wait on the 5-minute tier would leave the key's budget unused for four")
+        #expect(policy.decide(wait(.seconds(5)), attempts: 3) == .retry(tier: 1, delay: .seconds(30)))
+        #expect(policy.decide(wait(nil), attempts: 9) == .retry(tier: 1, delay: .seconds(30)))
+        #expect(policy.decide(wait(.seconds(360)), attempts: 1) == .retry(tier: 2, delay: .seconds(300)))
+        #expect(policy.decide(wait(.seconds(7200)), attempts: 1) == .retry(tier: 3, delay: .seconds(1800)))
+    }
+
     @Test("one throttled key does not slow another")
     func isolation() async throws {
         let limiters = RateLimiters(maxWait: .milliseconds(200))
