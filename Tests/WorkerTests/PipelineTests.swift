@@ -156,7 +156,7 @@ struct PipelineTests {
     func throttledTenant() async throws {
         let harness = try await PipelineHarness.start(tenants: 6, projects: 10, configure: { configuration in
             configuration.latency = LatencyProfile(minimum: .milliseconds(20), maximum: .milliseconds(40))
-        }, auroraPerMinute: [0: 6])
+        }, auroraPerMinute: [0: 8])  // one attempt's 8 calls a minute: the first is admitted, the rest wait on the tier
         let tenants = harness.sandbox.tenants
         let throttled = tenants[0], others = Array(tenants.dropFirst())
         let pool = try harness.pool(concurrency: 32, delays: [.seconds(120)], maxWait: .milliseconds(200))
