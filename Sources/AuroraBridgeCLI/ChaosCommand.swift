@@ -73,6 +73,10 @@ struct ChaosCommand: AsyncParsableCommand {
                                        "--bootstrap-file", bootstrapFile, "--topics", DevCommand.topics.joined(separator: ","),
                                        "--log-level", "warning"], input: control)
         let bootstrap = try await firstLine(of: bootstrapFile, what: "the embedded Kafka cluster")
+        // The group's coordinator is broker 1, so broker 2 going down moves no membership: a member
+        // cut off from its coordinator keeps running its events until its session ends, and the
+        // next owner may start them meanwhile (README: not covered; Kafka has no fence for HTTP).
+        control.fileHandleForWriting.write(Data("coordinator chaos 1\n".utf8))
         let registry = directory.appendingPathComponent("registry")
         try? FileManager.default.removeItem(at: registry)
         try supervisor.start("sandbox", ["sandbox", "--port", String(sandboxPort), "--tenants", "6", "--projects", "20",

@@ -21,6 +21,7 @@ struct KafkaCommand: AsyncParsableCommand {
               down <broker-id>                            disconnect a broker (-1: all)
               up <broker-id>                              let it accept connections again
               rtt <broker-id> <milliseconds>              add round-trip delay
+              coordinator <group> <broker-id>             make that broker the group's coordinator
 
             Example:
               aurora-bridge kafka --brokers 3 --bootstrap-file bootstrap.txt \\
@@ -44,7 +45,7 @@ struct KafkaCommand: AsyncParsableCommand {
     @Option(help: "Also write the bootstrap string to this file.")
     var bootstrapFile: String?
 
-    @Flag(help: "Read control commands (topic, down, up, rtt) from standard input.")
+    @Flag(help: "Read control commands (topic, down, up, rtt, coordinator) from standard input.")
     var control = false
 
     @OptionGroup var logging: LoggingOptions
@@ -135,7 +136,10 @@ private enum ControlReader {
         case "down": try cluster.setBrokerDown(try int32(1))
         case "up": try cluster.setBrokerUp(try int32(1))
         case "rtt": try cluster.setRoundTripTime(broker: try int32(1), milliseconds: try int32(2))
-        default: throw UsageError(description: "unknown command '\(words[0])'; use topic, down, up or rtt")
+        case "coordinator":
+            guard words.count >= 3 else { throw UsageError(description: "usage: coordinator <group> <broker-id>") }
+            try cluster.setGroupCoordinator(words[1], broker: try int32(2))
+        default: throw UsageError(description: "unknown command '\(words[0])'; use topic, down, up, rtt or coordinator")
         }
     }
 }

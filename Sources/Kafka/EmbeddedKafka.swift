@@ -100,6 +100,12 @@ public final class EmbeddedKafka: Sendable {
         try cluster.use { try KafkaError.check(rd_kafka_mock_broker_set_rtt($0, id, milliseconds), "broker \(id) rtt") }
     }
 
+    /// Makes broker `id` the coordinator of consumer group `group` (instead of the one the mock
+    /// picks by hash), so a fault plan can take another broker down without taking the group's.
+    public func setGroupCoordinator(_ group: String, broker id: Int32) throws {
+        try cluster.use { try KafkaError.check(rd_kafka_mock_coordinator_set($0, "group", group, id), "group \(group) coordinator") }
+    }
+
     /// Makes the next `errors.count` requests of type `api` fail with these errors, in order.
     public func pushRequestErrors(_ api: APIKey, _ errors: [KafkaError.Code]) {
         var native = errors.map(\.rdValue)

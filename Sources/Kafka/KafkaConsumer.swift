@@ -15,7 +15,9 @@ public enum KafkaRebalanceEvent: Sendable, Equatable {
     case assigned([KafkaTopicPartition], assignment: UInt64)
     /// These partitions are about to leave: their buffered messages were dropped, nothing new from
     /// them will be delivered, and offsets stored before the handler returns are committed.
-    case revoked([KafkaTopicPartition])
+    /// `lost`: the group took them already (this member's session expired): another member may be
+    /// reading them now, and nothing is committed.
+    case revoked([KafkaTopicPartition], lost: Bool = false)
 }
 
 /// A Kafka consumer: a consumer group over several topics (or a manual assignment) whose records
@@ -503,10 +505,14 @@ final class Rebalancer: Sendable {
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             flow.revoked(partitions)
             buffer.remove(partitions: Set(partitions))
-            logger.info("partitions revoked", metadata: ["partitions": "\(partitions)",
-                                                         "lost": "\(rd_kafka_assignment_lost(handle) != 0)"])
-            notify(.revoked(partitions))
-            if rd_kafka_assignment_lost(handle) == 0 {
+            let lost = rd_kafka_assignment_lost(handle) != 0
+            if lost {
+                logger.warning("partitions lost: the group reassigned them (this member's session expired)", metadata: ["partitions": "\(partitions)"])
+            } else {
+                logger.info("partitions revoked", metadata: ["partitions": "\(partitions)", "lost": "false"])
+            }
+            notify(.revoked(partitions, lost: lost))
+            if !lost {
                 let commit = client.commitStoredOffsets(timeout: commitWait)
                 if commit != RD_KAFKA_RESP_ERR_NO_ERROR, commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     logger.warning("commit on revoke failed: \(String(cString: rd_kafka_err2str(commit)))")

@@ -176,11 +176,12 @@ public final class WorkerPool: Service, Sendable {
         case .assigned(let partitions, let assignment):
             assignedOnce.store(true, ordering: .relaxed)
             dispatcher.assign(partitions, assignment: assignment)
-        case .revoked(let list):
+        case .revoked(let list, let lost):
             let partitions = Set(list)
             gate.forget(partitions)
             dispatcher.stopStarting(partitions)
-            let drained = await waitUntil(deadline: .now + configuration.revokeDrainTimeout) {
+            // Lost partitions may be running on their next owner already: no drain, cancel at once.
+            let drained = await waitUntil(deadline: .now + (lost ? .zero : configuration.revokeDrainTimeout)) {
                 self.dispatcher.running(in: partitions) == 0
             }
             if !drained {

@@ -197,7 +197,7 @@ struct ProducerConsumerTests {
         // B leaves cleanly: A gets all six partitions back and reads what is produced next.
         await b.close()
         _ = await loopB.value
-        #expect(eventsB.values.last.map { if case .revoked(let p) = $0 { p.count == 3 } else { false } } == true)
+        #expect(eventsB.values.last.map { if case .revoked(let p, _) = $0 { p.count == 3 } else { false } } == true)
         try await eventually(.seconds(30), "A owns every partition again") { try a.assignment().count == 6 }
         try await produce(producer, topic: topic, count: 60, keys: 60, from: 600)
         try await eventually(.seconds(20), "A reads after rebalance") {

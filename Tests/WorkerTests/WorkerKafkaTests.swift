@@ -115,6 +115,30 @@ struct WorkerKafkaTests {
         await cluster.shutdown()
     }
 
+    @Test("partitions lost with the session (the coordinator out of reach past the session timeout) are cancelled at once, not after the revoke drain: the group may have given them to another member already")
+    func lostPartitionsCancelAtOnce() async throws {
+        let cluster = try WorkerCluster(partitions: 2)
+        var configuration = cluster.workerConfiguration(concurrency: 8)
+        configuration.revokeDrainTimeout = .seconds(20)
+        var kafka = cluster.configuration
+        kafka.set("session.timeout.ms", "6000")
+        kafka.set("heartbeat.interval.ms", "500")
+        let processor = ScriptedProcessor(delay: .seconds(120))
+        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: kafka, processor: processor, logger: testLogger))
+        try await cluster.publish((0..<4).map { envelope(project: "p\($0)") })
+        try await eventually(.seconds(30), "the events are running") { processor.calls.values.count == 4 }
+        try cluster.kafka.setBrokerDown(-1)
+        let downAt = ContinuousClock.now
+        try await eventually(.seconds(40), "the running events were cancelled") {
+            pool.pool.metrics.render().contains("worker_events_cancelled_on_revoke_total 4")
+        }
+        let elapsed = ContinuousClock.now - downAt
+        #expect(elapsed < .seconds(14), "cancelled \(elapsed) after the coordinator went away (session 6 s, revoke drain 20 s)")
+        try cluster.kafka.setBrokerUp(-1)
+        try await pool.stop()
+        await cluster.shutdown()
+    }
+
     @Test("Kafka refusing the outcome writes (an ACL) stalls the worker after a few tries: not ready with the cause, no new records; once writes work it recovers and nothing is lost")
     func refusedWritesStall() async throws {
         let cluster = try WorkerCluster(partitions: 2)
