@@ -21,7 +21,7 @@ struct KafkaCommand: AsyncParsableCommand {
               down <broker-id>                            disconnect a broker (-1: all)
               up <broker-id>                              let it accept connections again
               rtt <broker-id> <milliseconds>              add round-trip delay
-              coordinator <group> <broker-id>             make that broker the group's coordinator
+              coordinator <group> <broker-id>             move a group's coordinator
 
             Example:
               aurora-bridge kafka --brokers 3 --bootstrap-file bootstrap.txt \\
