@@ -168,12 +168,13 @@ public struct EventProcessor: Sendable {
         // nothing; admitted, no call of it is refused for the budget halfway.
         let reserved = try api.reserve(.event)
         defer { reserved.release() }
-        return try await reserved.run { try await attempt(envelope, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID) }
+        return try await reserved.run {
+            try await attempt(envelope, announced: announced, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID)
+        }
     }
 
-    private func attempt(_ envelope: WebhookEnvelope, tenant: TenantConfiguration, api: TenantClients,
+    private func attempt(_ envelope: WebhookEnvelope, announced: AgreementStatus, tenant: TenantConfiguration, api: TenantClients,
                          projectID: String, agreementID: String) async throws -> EventOutcome {
-        let announced = AgreementStatus(envelope.status ?? "unknown")
         // 2. Webhooks repeat and arrive out of order: act on the agreement's current status.
         let agreement = try await api.aurora.agreement(agreementID)
         guard tenant.processes(agreement.status) else {

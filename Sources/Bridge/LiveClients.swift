@@ -19,13 +19,7 @@ extension TenantClients {
                                      throttle: coperniqThrottle, timeout: timeout, maxRetryAfter: maxRetryAfter,
                                      observer: observer),
             reserve: { calls in
-                let aurora = try auroraThrottle.reserve(calls.aurora)
-                do {
-                    return aurora.adding(try coperniqThrottle.reserve(calls.coperniq))
-                } catch {
-                    aurora.release()
-                    throw error
-                }
+                try ReservedCalls.all([{ try auroraThrottle.reserve(calls.aurora) }, { try coperniqThrottle.reserve(calls.coperniq) }])
             })
     }
 }

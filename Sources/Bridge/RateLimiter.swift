@@ -140,7 +140,7 @@ public final class SlidingWindowLimit: RequestThrottle {
             if state.starts.count == limit { start = max(start, state.starts[state.oldest] + window + guardTime) }
             let wait = start - now
             if reserved ? state.pausedUntil - now > maxWait : wait > maxWait {
-                throw APIError.budgetSpent(service: service, for: wait, limit: "\(limit) per \(window.roundedSeconds) s")
+                throw refusal(waiting: wait)
             }
             // Starts never go backwards, so the oldest of the last `limit` is the one replaced.
             if state.starts.count < limit {
@@ -171,7 +171,7 @@ public final class SlidingWindowLimit: RequestThrottle {
         try state.withLock { state in
             let wait = start(ofNext: state.reserved + count, state, now: now) - now
             guard wait <= maxWait + unavoidable else {
-                throw APIError.budgetSpent(service: service, for: wait, limit: "\(limit) per \(window.roundedSeconds) s")
+                throw refusal(waiting: wait)
             }
             state.reserved += count
         }
@@ -197,6 +197,10 @@ public final class SlidingWindowLimit: RequestThrottle {
             let until = ContinuousClock.now + duration
             if until > state.pausedUntil { state.pausedUntil = until }
         }
+    }
+
+    private func refusal(waiting wait: Duration) -> APIError {
+        APIError.budgetSpent(service: service, for: wait, limit: "\(limit) per \(window.roundedSeconds) s")
     }
 }
 
@@ -224,14 +228,7 @@ public struct CombinedThrottle: RequestThrottle {
 
     /// Reserves `count` calls from every part, or from none.
     public func reserve(_ count: Int) throws -> ReservedCalls {
-        var reserved = ReservedCalls.none
-        do {
-            for part in parts { reserved = reserved.adding(try part.reserve(count)) }
-        } catch {
-            reserved.release()
-            throw error
-        }
-        return reserved
+        try ReservedCalls.all(parts.map { part in { try part.reserve(count) } })
     }
 }
 

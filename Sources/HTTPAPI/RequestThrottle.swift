@@ -81,6 +81,19 @@ public struct ReservedCalls: Sendable {
         try await Self.$current.withValue(self) { try await work() }
     }
 
+    /// Runs each reservation in turn and joins them, all or none: when one throws, those taken
+    /// before it are given back and the error is rethrown.
+    public static func all(_ reservations: [() throws -> ReservedCalls]) throws -> ReservedCalls {
+        var reserved = ReservedCalls.none
+        do {
+            for reserve in reservations { reserved = reserved.adding(try reserve()) }
+        } catch {
+            reserved.release()
+            throw error
+        }
+        return reserved
+    }
+
     /// Gives every unused call back.
     public func release() {
         for reservation in reservations { reservation.release() }
