@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The wire contract: topics, headers, and every record's writer and reader side by side.
+        .target(name: "Records", dependencies: ["Bridge", "HTTPAPI", "Kafka"]),
         // Simulated Aurora and Coperniq APIs on loopback.
         .target(
             name: "Sandbox",
@@ -84,6 +86,7 @@ let package = Package(
                 "Bridge",
                 "HTTPAPI",
                 "Kafka",
+                "Records",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -96,10 +99,10 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "AuroraAPI",
                 "Bridge",
                 "Kafka",
                 "HTTPAPI",
+                "Records",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +114,7 @@ let package = Package(
             dependencies: [
                 "Bridge",
                 "Kafka",
-                "Worker",
+                "Records",
                 "AuroraAPI",
                 "CoperniqAPI",
                 "HTTPAPI",
@@ -130,6 +133,7 @@ let package = Package(
                 "Worker",
                 "Operations",
                 "HTTPAPI",
+                "Records",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -146,7 +150,7 @@ let package = Package(
         // Helpers shared by the test targets: timeouts, child processes, raw HTTP.
         .target(
             name: "TestSupport",
-            dependencies: ["Kafka", "Bridge", "Sandbox", "Worker", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "Bridge", "Records", "Sandbox", "Worker", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -159,6 +163,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "Bridge", "Kafka"]),
         .testTarget(
             name: "SandboxTests",
             dependencies: [
@@ -176,6 +181,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "Records",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 "Gateway",
                 "Bridge",
@@ -190,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
+                "Records",
                 "Worker",
                 "Bridge",
                 "CoperniqAPI",
@@ -204,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
+                "Records",
                 "AuroraAPI",
                 "Operations",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -221,6 +229,7 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
+                "Records",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 "Bridge",
                 "AuroraAPI",

@@ -2,9 +2,10 @@ import ArgumentParser
 import Bridge
 import Foundation
 import Gateway
-import Kafka
 import Hummingbird
+import Kafka
 import Logging
+import Records
 import ServiceLifecycle
 
 /// `aurora-bridge bench …`: load generators measured by ops/bench.
@@ -166,7 +167,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
     var publishTo: String?
 
     @Option(help: "Topic for --publish-to.")
-    var topic = "aurora.webhooks"
+    var topic = Topics.default.webhooks
 
     @Option(name: .customLong("kafka-property"), help: "A librdkafka property key=value for --publish-to (repeatable), over the gateway's settings.")
     var kafkaProperties: [String] = []

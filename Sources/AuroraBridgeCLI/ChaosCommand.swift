@@ -6,6 +6,7 @@ import Kafka
 import Logging
 import NIOCore
 import Operations
+import Records
 import Sandbox
 import Synchronization
 import Worker
@@ -153,7 +154,7 @@ struct ChaosCommand: AsyncParsableCommand {
         var logger = Logger(label: "chaos")
         logger.logLevel = .critical
         for _ in 0..<60 {
-            let letters = (try? await KafkaTopicReader.readAll("aurora.webhooks.dlq", configuration: kafka, logger: logger)) ?? []
+            let letters = (try? await KafkaTopicReader.readAll(Topics.default.deadLetter, configuration: kafka, logger: logger)) ?? []
             if letters.filter({ DeadLetter($0).tenant == broken.slug }).count >= 3 { break }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -206,9 +207,9 @@ struct ChaosCommand: AsyncParsableCommand {
         let checkReplay = try await supervisor.runToEnd("replay-3", ["dlq", "replay", "--brokers", bootstrap, "--until", replayedBefore, "--yes"])
         let (outcomes, deadLetters) = (ledger.outcomes, ledger.deadLetters)
         // Records a replay wrote (a replayed event's later retries come back to the topic with its headers and `retried-from`).
-        let replays = Dictionary(grouping: (try await KafkaTopicReader.readAll("aurora.webhooks", configuration: kafka, logger: logger))
-            .filter { $0.headers.text(WorkerHeader.retriedFrom) == nil }
-            .compactMap { $0.headers.text(ReplayHeader.replayedFrom) }, by: { $0 }).mapValues(\.count)
+        let replays = Dictionary(grouping: (try await KafkaTopicReader.readAll(Topics.default.webhooks, configuration: kafka, logger: logger))
+            .filter { $0.headers.text(RecordHeader.retriedFrom) == nil }
+            .compactMap { $0.headers.text(RecordHeader.replayedFrom) }, by: { $0 }).mapValues(\.count)
 
         let stateAnswer = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/state"), timeout: .seconds(10))
         let state = try JSONDecoder().decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 << 20)))
@@ -258,7 +259,7 @@ struct ChaosCommand: AsyncParsableCommand {
         if !stormLetters.isEmpty && !third.contains("nothing to replay") { failures.append("a third replay found dead letters still to replay (replay-3.log)") }
         // No project for an agreement that is not signed; Coperniq holds exactly the projects the outcomes name.
         let signedProjects = Set(tenants.flatMap { $0.projects.filter { $0.agreementStatus == "signed" }.map(\.projectID) })
-        let madeProjects = Set(outcomes.values.flatMap { $0 }.filter { ["created", "updated"].contains($0.outcome) }.compactMap(\.auroraProjectID))
+        let madeProjects = Set(outcomes.values.flatMap { $0 }.filter(\.outcome.madeProject).compactMap(\.auroraProjectID))
         if !madeProjects.isSubset(of: signedProjects) { failures.append("a project was made for an agreement that is not signed") }
         let coperniqTotal = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         if coperniqTotal != madeProjects.count { failures.append("Coperniq holds \(coperniqTotal) projects, the outcomes name \(madeProjects.count)") }
@@ -276,8 +277,8 @@ struct ChaosCommand: AsyncParsableCommand {
         }
 
         let finalOutcomes = ledger.finalOutcomes, deadClasses = ledger.deadLetterClasses
-        let tally = { (outcome: String) in finalOutcomes.values.filter { $0 == outcome }.count }
-        let created = tally("created")
+        let tally = { (outcome: OutcomeRecord.Result) in finalOutcomes.values.filter { $0 == outcome }.count }
+        let created = tally(.created)
         let lostAnswers = coperniqTotal > created
             ? "   (\(coperniqTotal - created) more than created: a create whose answer was lost is found and updated on retry)" : ""
         let cancelled = haystacks.filter { $0.0.hasPrefix("worker-") }.reduce(0) { $0 + $1.1.components(separatedBy: "cancelled them").count - 1 }
@@ -286,8 +287,8 @@ struct ChaosCommand: AsyncParsableCommand {
             chaos summary (\(Int((ContinuousClock.now - started).components.seconds)) s, logs in \(directory.path))
               webhooks sent                 \(size)
               answered 2xx                  \(ids.count)   (503 answers: \(statuses.values.filter { $0 == 503 }.count), retried as Aurora does)
-              projects created / updated    \(created) / \(tally("updated"))
-              skipped (not signed)          \(tally("skipped"))
+              projects created / updated    \(created) / \(tally(.updated))
+              skipped (not signed)          \(tally(.skipped))
               dead letters of the storm     \(stormLetters.count)  \(Dictionary(stormLetters.map { ($0.errorClass, 1) }, uniquingKeysWith: +)); replayed exactly once: \(replayedOnce)
               dead after the replay         \(deadClasses.count)  \(Dictionary(deadAgainClasses.map { ($0, 1) }, uniquingKeysWith: +))
               worker storm                  \(storm.summary); revokes that cancelled running events: \(cancelled)
@@ -308,7 +309,7 @@ struct ChaosCommand: AsyncParsableCommand {
     private func deliver(_ port: Int, _ tenant: String, _ query: String, token: String, statuses: LockedList<Int>) async -> String? {
         for _ in 0..<80 {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/webhooks/aurora/\(tenant)?\(query)")
-            request.headers.add(name: "X-Aurora-Webhook-Token", value: token)
+            request.headers.add(name: WebhookRequestHeader.token, value: token)
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)) {
                 let status = Int(response.status.code)
                 statuses.append(status)

@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import Logging
 import Operations
+import Records
 import Worker
 
 /// `aurora-bridge dlq …`: see, understand and replay dead letters.
@@ -37,7 +38,7 @@ struct DLQOptions: ParsableArguments {
     @OptionGroup var kafka: KafkaOptions
 
     @Option(help: "The dead-letter topic.")
-    var dlqTopic = "aurora.webhooks.dlq"
+    var dlqTopic = Topics.default.deadLetter
 
     /// Every dead letter, oldest first; errors name the fix.
     func load(logger: Logger) async throws -> [DeadLetter] {
@@ -79,7 +80,7 @@ struct DLQFilterOptions: ParsableArguments {
 /// An ISO 8601 time or date, or an age such as `12h` (that long ago).
 func parseTime(_ text: String, option: String, now: Date = Date()) throws -> Date {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    if let date = AuroraTimestamp.iso8601(trimmed) { return date }
+    if let date = RecordTimestamp.parse(trimmed) { return date }
     if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
     if let age = try? parseDuration(trimmed, option: option), trimmed.last?.isLetter == true {
         return now.addingTimeInterval(-age.seconds)
@@ -181,7 +182,7 @@ struct DLQShow: AsyncParsableCommand {
                 print(String(decoding: letter.record.value.prefix(2000), as: UTF8.self))
             }
             print("\nheaders:")
-            for header in letter.record.headers where header.key != WorkerHeader.errorHistory {
+            for header in letter.record.headers where header.key != RecordHeader.errorHistory {
                 print("  \(header.key): \(header.text ?? "<\(header.value?.count ?? 0) bytes>")")
             }
             print("\nattempts:")
@@ -248,10 +249,10 @@ struct DLQReplay: AsyncParsableCommand {
     var eventID: String?
 
     @Option(help: "Topic the records go back to.")
-    var topic = "aurora.webhooks"
+    var topic = Topics.default.webhooks
 
     @Option(help: "The replay ledger (a compacted topic).")
-    var ledgerTopic = ReplayLedger.defaultTopic
+    var ledgerTopic = Topics.default.replayLedger
 
     @Flag(help: "Print what would be replayed; change nothing.")
     var dryRun = false
@@ -304,7 +305,7 @@ struct DLQReplay: AsyncParsableCommand {
     }
 
     private func replay(_ selected: [DeadLetter], configuration: KafkaConfiguration, producer: KafkaProducer?, logger: Logger) async throws {
-        var ledger = try await ReplayLedger.load(topic: ledgerTopic, configuration: configuration, logger: logger)
+        var ledger = try await ReplayLedger.load(topic: ledgerTopic, deadLetterTopic: source.dlqTopic, configuration: configuration, logger: logger)
         let already = selected.filter { ledger.entry(for: $0) != nil }
         let toReplay = force ? selected : selected.filter { ledger.entry(for: $0) == nil }
         for letter in already {

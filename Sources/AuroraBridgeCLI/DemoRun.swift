@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import NIOCore
 import Operations
+import Records
 import Sandbox
 import Synchronization
 import Worker
@@ -42,7 +43,7 @@ struct DemoRun {
                         var eventID: String?, refusal = "no answer"
                         for _ in 0..<40 {
                             var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/webhooks/aurora/\(tenant)?\(query)")
-                            request.headers.add(name: "X-Aurora-Webhook-Token", value: SandboxRegistry.token(tenant, in: registry) ?? "")
+                            request.headers.add(name: WebhookRequestHeader.token, value: SandboxRegistry.token(tenant, in: registry) ?? "")
                             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)) {
                                 let body = try? await response.body.collect(upTo: 64 * 1024)
                                 let object = body.flatMap { try? JSONSerialization.jsonObject(with: Data(buffer: $0)) as? [String: Any] }
@@ -66,14 +67,14 @@ struct DemoRun {
         let configuration = KafkaConfiguration(bootstrapServers: bootstrap)
         let tty = isatty(1) == 1
         let deadline = ContinuousClock.now + .seconds(120 + count / 10)
-        var outcomes: [String: String] = [:], deadLetters: [String: String] = [:], settled: Set<String> = []
+        var outcomes: [String: OutcomeRecord.Result] = [:], deadLetters: [String: String] = [:], settled: Set<String> = []
         var lastLine = ""
         while true {
             let ledger = await EventLedger.read(configuration: configuration, logger: logger)
             outcomes = ledger.finalOutcomes.filter { ids.contains($0.key) }
             deadLetters = ledger.deadLetterClasses.filter { ids.contains($0.key) }
             settled = ledger.settled(ids)
-            let created = outcomes.values.filter { $0 == "created" }.count
+            let created = outcomes.values.filter { $0 == .created }.count
             // In progress: accepted, not yet an outcome or a dead letter (being processed, or waiting in a retry tier).
             let line = "sent \(count)  accepted \(ids.count)  settled \(settled.count)  in progress \(ids.count - settled.count)  "
                 + "projects created \(created)  dead letters \(deadLetters.count)"
@@ -90,15 +91,15 @@ struct DemoRun {
         let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
         let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         let unsettled = ids.subtracting(settled)
-        let tally = { (outcome: String) in outcomes.values.filter { $0 == outcome }.count }
+        let tally = { (outcome: OutcomeRecord.Result) in outcomes.values.filter { $0 == outcome }.count }
 
         print("\nsummary")
         print("  webhooks sent               \(count)")
         print("  accepted (200, on Kafka)    \(ids.count)")
         print("  refused (after retries)     \(rejected.values.count)\(rejected.values.isEmpty ? "" : "  \(Set(rejected.values).sorted().prefix(3))")")
-        print("  created a project           \(tally("created"))")
-        print("  updated the project         \(tally("updated"))   (duplicates and repeats: never a second project)")
-        print("  skipped (not signed)        \(tally("skipped"))")
+        print("  created a project           \(tally(.created))")
+        print("  updated the project         \(tally(.updated))   (duplicates and repeats: never a second project)")
+        print("  skipped (not signed)        \(tally(.skipped))")
         print("  dead letters                \(deadLetters.count)\(deadLetters.isEmpty ? "" : "  \(Dictionary(deadLetters.values.map { ($0, 1) }, uniquingKeysWith: +))")")
         print("  not accounted for           \(unsettled.count)")
         print("  Coperniq projects           \(coperniqProjects), duplicates by Aurora id: \(duplicates)")

@@ -6,6 +6,7 @@ import Kafka
 import Logging
 import NIOCore
 import Operations
+import Records
 import Sandbox
 import Synchronization
 import UnixSignals
@@ -137,9 +138,7 @@ struct DevCommand: AsyncParsableCommand {
 
     /// The topics of DESIGN.md, named as the code names them.
     static var topics: [String] {
-        let topics = WorkerTopics()
-        return [topics.webhooks] + topics.retryTiers(RetryPolicy().tierDelays.count)
-            + [topics.deadLetter, ReplayLedger.defaultTopic, topics.outcomes]
+        Topics.default.all(tiers: RetryPolicy().tierDelays.count)
     }
 
     private func printSummary(bootstrap: String, directory: URL, embedded: Bool) {
@@ -155,7 +154,7 @@ struct DevCommand: AsyncParsableCommand {
            let token = SandboxRegistry.token(tenant, in: directory.appendingPathComponent("registry")) {
             print("\nSend one webhook (a signed agreement of \(tenant)):")
             print("  curl -i 'http://127.0.0.1:\(port)/webhooks/aurora/\(tenant)?project_id=\(project.projectID)&agreement_id=\(project.agreementID)&status=signed' \\")
-            print("       -H 'X-Aurora-Webhook-Token: \(token)'")
+            print("       -H '\(WebhookRequestHeader.token): \(token)'")
             print("then: curl -s http://127.0.0.1:\(sandboxPort)/sandbox/coperniq/\(tenant)/projects")
         }
         flushStandardOutput()

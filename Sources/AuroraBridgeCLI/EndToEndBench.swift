@@ -1,11 +1,12 @@
 import ArgumentParser
-import AuroraAPI
 import AsyncHTTPClient
+import AuroraAPI
 import Bridge
 import Foundation
 import Kafka
 import Logging
 import NIOCore
+import Records
 import Sandbox
 import Worker
 
@@ -48,7 +49,7 @@ struct EndToEndBench: AsyncParsableCommand {
                     var query = "project_id=\(project.projectID)&agreement_id=\(project.agreementID)&status=signed&design_id=\(project.designID)"
                     if let financing = project.financingID { query += "&financing_id=\(financing)" }
                     var request = HTTPClientRequest(url: "\(gateway)/webhooks/aurora/\(slug)?\(query)")
-                    request.headers.add(name: "X-Aurora-Webhook-Token", value: SandboxRegistry.token(slug, in: directory) ?? "")
+                    request.headers.add(name: WebhookRequestHeader.token, value: SandboxRegistry.token(slug, in: directory) ?? "")
                     guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)), response.status.code == 200,
                           let body = try? await response.body.collect(upTo: 4096),
                           let id = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["eventId"] as? String else { return }
@@ -62,15 +63,15 @@ struct EndToEndBench: AsyncParsableCommand {
         var latencies: [Double] = []
         let deadline = ContinuousClock.now + .seconds(120)
         repeat {
-            let records = (try? await KafkaTopicReader.readAll("coperniq.projects", configuration: KafkaConfiguration(bootstrapServers: bootstrap),
+            let records = (try? await KafkaTopicReader.readAll(Topics.default.outcomes, configuration: KafkaConfiguration(bootstrapServers: bootstrap),
                                                                logger: logger)) ?? []
             var seen = Set<String>()
             latencies = []
             for record in records {
                 guard let value = try? OutcomeRecord.decode(record.value), wanted.contains(value.eventID), seen.insert(value.eventID).inserted,
-                      ["created", "updated"].contains(value.outcome),
-                      let received = AuroraTimestamp.iso8601(value.receivedAt),
-                      let processed = AuroraTimestamp.iso8601(value.processedAt) else { continue }
+                      value.outcome.madeProject,
+                      let received = RecordTimestamp.parse(value.receivedAt),
+                      let processed = RecordTimestamp.parse(value.processedAt) else { continue }
                 latencies.append(processed.timeIntervalSince(received))
             }
             if seen.count >= wanted.count { break }

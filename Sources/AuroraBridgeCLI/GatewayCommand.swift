@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Kafka
 import Logging
+import Records
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -75,13 +76,13 @@ struct GatewayCommand: AsyncParsableCommand {
     var adminPort = 8081
 
     @Option(help: "Topic webhooks are published to.")
-    var topic = "aurora.webhooks"
+    var topic = Topics.default.webhooks
 
     @Option(help: "Milliseconds to wait for Kafka's acknowledgement before answering 503 (Aurora waits 10 s).")
     var publishTimeoutMs = 5000
 
     @Option(help: "Header carrying the tenant token (Aurora's header_auth_key).")
-    var tokenHeader = "X-Aurora-Webhook-Token"
+    var tokenHeader = WebhookRequestHeader.token
 
     @Option(help: "Per-tenant ingress limit: requests per second (0: none).")
     var tenantRps = 50

@@ -8,6 +8,7 @@ import Kafka
 import Logging
 import NIOCore
 import NIOEmbedded
+import Records
 
 /// The gateway's own work per request, measured in process: webhook requests go straight to the
 /// gateway's router (no sockets, no Kafka: the publisher encodes the record and acknowledges at

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import Logging
+import Records
 
 /// One line per log event on standard error, in swift-log's usual layout:
 /// `2026-11-27T03:10:00.123Z info aurora-bridge.worker: key=value [Worker] message`.

@@ -8,6 +8,7 @@ import HTTPAPI
 import Kafka
 import Logging
 import Operations
+import Records
 
 /// `aurora-bridge tenants check`: onboarding step 2 as a checklist.
 struct TenantCheckCommand: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct TenantCheckCommand: AsyncParsableCommand {
     var brokers: String?
 
     @Option(help: "Topic of the webhooks.")
-    var topic = "aurora.webhooks"
+    var topic = Topics.default.webhooks
 
     @OptionGroup var file: TenantsFileOption
     @OptionGroup var logging: LoggingOptions
@@ -118,7 +119,7 @@ struct TenantSubscribe: AsyncParsableCommand {
     var tokenFile: String?
 
     @Option(help: "The header the gateway reads the token from.")
-    var tokenHeader = "X-Aurora-Webhook-Token"
+    var tokenHeader = WebhookRequestHeader.token
 
     @OptionGroup var file: TenantsFileOption
     @OptionGroup var logging: LoggingOptions

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Bridge
-import Operations
 import Foundation
+import Operations
+import Records
 
 /// `aurora-bridge tenants …`: the tenants registry.
 struct TenantsCommand: AsyncParsableCommand {
@@ -125,7 +126,7 @@ struct TenantURL: AsyncParsableCommand {
     var publicURL: String?
 
     @Option(help: "The header the gateway reads the token from.")
-    var tokenHeader = "X-Aurora-Webhook-Token"
+    var tokenHeader = WebhookRequestHeader.token
 
     @OptionGroup var file: TenantsFileOption
 

@@ -5,6 +5,7 @@ import Foundation
 import HTTPAPI
 import Kafka
 import Logging
+import Records
 import Sandbox
 import Synchronization
 import Worker
@@ -33,7 +34,7 @@ struct WorkerBench: AsyncParsableCommand {
         @Option(help: "Kafka bootstrap servers.") var bootstrap: String
         @Option(help: "The sandbox's tenants (sandbox --tenants-out).") var sandboxTenants: String
         @Option(help: "Number of webhooks.") var events = 10_000
-        @Option(help: "Topic.") var topic = "aurora.webhooks"
+        @Option(help: "Topic.") var topic = Topics.default.webhooks
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -251,9 +252,9 @@ final class SequentialConsumer: Sendable {
         for await message in messages {
             guard let envelope = try? WebhookEnvelope.decode(Data(message.value)) else { continue }
             let outcome = await processor.process(envelope)
-            let value = OutcomeRecord(eventID: envelope.id, tenant: envelope.tenant, outcome: outcome.label, auroraProjectID: envelope.projectID,
-                                      agreementID: envelope.agreementID, status: envelope.status, receivedAt: "", processedAt: "", attempts: 1)
-            _ = try? await producer.send(topic: outcomesTopic, key: message.key, value: Array(value.encoded()))
+            if let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: 1, processedAt: Date()) {
+                _ = try? await producer.send(topic: outcomesTopic, key: message.key, value: value.encoded())
+            }
             try? consumer.storeOffset(message)
         }
     }

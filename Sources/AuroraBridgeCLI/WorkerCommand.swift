@@ -1,12 +1,13 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Bridge
-import HTTPAPI
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Kafka
 import Logging
 import NIOCore
+import Records
 import ServiceLifecycle
 import Worker
 
@@ -64,13 +65,13 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     var maxRetryAfter = "1h"
 
     @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N.")
-    var topic = "aurora.webhooks"
+    var topic = Topics.default.webhooks
 
     @Option(help: "Dead-letter topic.")
-    var dlqTopic = "aurora.webhooks.dlq"
+    var dlqTopic = Topics.default.deadLetter
 
     @Option(help: "Topic of the outcome records (one per finished event).")
-    var outcomesTopic = "coperniq.projects"
+    var outcomesTopic = Topics.default.outcomes
 
     @Option(help: "On a revoke, how long to wait for the revoked partitions' running events (ms).")
     var revokeDrainMs = 20_000
@@ -107,7 +108,7 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
         configuration.concurrency = concurrency
         configuration.maxOutstanding = max(maxOutstanding, concurrency)
         configuration.retry = RetryPolicy(tierDelays: try parseDurations(retryDelays, option: "--retry-delays"))
-        configuration.topics = WorkerTopics(webhooks: topic, deadLetter: dlqTopic, outcomes: outcomesTopic)
+        configuration.topics = Topics(webhooks: topic, deadLetter: dlqTopic, outcomes: outcomesTopic)
         configuration.revokeDrainTimeout = .milliseconds(revokeDrainMs)
         configuration.shutdownDrainTimeout = .milliseconds(shutdownDrainMs)
         return configuration

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Records
 
 /// The request context: Hummingbird's, plus the client's address for the envelope.
 public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
@@ -30,7 +31,7 @@ extension WebhookGateway {
         })
         let webhook = "/webhooks/aurora/:tenant"
         // The headers the gateway reads, found in one pass over the request's fields.
-        let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", "traceparent", "Content-Type"])
+        let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", WebhookRequestHeader.traceparent, "Content-Type"])
         for method in [HTTPRequest.Method.get, .post] {
             router.on(RouterPath(webhook), method: method) { request, context -> Response in
                 let slug = context.parameters.get("tenant") ?? ""

@@ -5,6 +5,7 @@ import Hummingbird
 import Kafka
 import Logging
 import NIOCore
+import Records
 import Synchronization
 
 /// The gateway's settings.
@@ -17,11 +18,11 @@ public struct GatewayConfiguration: Sendable {
     public var adminHost = "0.0.0.0"
     public var adminPort = 8081
     /// The topic webhooks go to.
-    public var topic = "aurora.webhooks"
+    public var topic = Topics.default.webhooks
     /// How long a request waits for Kafka's acknowledgement before answering 503 (Aurora gives up at 10 s).
     public var publishDeadline: Duration = .seconds(5)
     /// The header Aurora's subscription sends the tenant's token in (`header_auth_key`).
-    public var tokenHeader = "X-Aurora-Webhook-Token"
+    public var tokenHeader = WebhookRequestHeader.token
     /// Per-tenant ingress limit: sustained requests per second and burst.
     public var tenantRequestsPerSecond = 50
     public var tenantBurst = 200
@@ -150,8 +151,8 @@ public final class WebhookGateway: Sendable {
         let envelope = WebhookEnvelope(id: RandomID.uuid(), tenant: slug, event: event, params: parameters,
                                        receivedAt: Date(), source: .init(remoteAddress: remoteAddress, userAgent: header("User-Agent")),
                                        body: text)
-        let trace = TraceParent.continuing(header("traceparent"))
-        let headers = [KafkaHeader("event-id", envelope.id), KafkaHeader("tenant", slug), KafkaHeader("traceparent", trace.description)]
+        let trace = TraceParent.continuing(header(WebhookRequestHeader.traceparent))
+        let headers = WebhookRecord.headers(for: envelope, trace: trace)
         let start = ContinuousClock.now
         do {
             let report: KafkaDeliveryReport

@@ -1,6 +1,7 @@
 import Bridge
 import Foundation
 import Kafka
+import Records
 
 /// Puts an accepted webhook on the topic and returns only once Kafka acknowledged it (acks=all).
 public protocol WebhookPublisher: Sendable {

@@ -1,7 +1,7 @@
 import Bridge
 import Foundation
 import Kafka
-import Worker
+import Records
 
 /// One record of the dead-letter topic, read back for an operator: why it failed, where from,
 /// and the envelope itself.
@@ -10,30 +10,31 @@ public struct DeadLetter: Sendable {
     /// The envelope, when the value is one (an unreadable value is dead-lettered as it came).
     public let envelope: WebhookEnvelope?
 
+    /// Its failure headers (nil on a record dead-lettered without them, which the worker never writes).
+    public let failure: FailureHeaders?
+
     public init(_ record: KafkaMessage) {
         self.record = record
-        envelope = try? WebhookEnvelope.decode(Data(record.value))
+        envelope = try? WebhookEnvelope.decode(record.value)
+        failure = FailureHeaders(record)
     }
 
     public var partition: Int32 { record.partition }
     public var offset: Int64 { record.offset }
     /// When it was dead-lettered (the record's timestamp).
     public var deadLetteredAt: Date? { record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
-    public var eventID: String { record.headers.text(WorkerHeader.eventID) ?? envelope?.id ?? "-" }
-    public var tenant: String { record.headers.text(WorkerHeader.tenant) ?? envelope?.tenant ?? "-" }
+    public var eventID: String { record.headers.text(RecordHeader.eventID) ?? envelope?.id ?? "-" }
+    public var tenant: String { record.headers.text(RecordHeader.tenant) ?? envelope?.tenant ?? "-" }
     public var auroraProjectID: String { envelope?.projectID ?? "-" }
-    public var attempts: Int { Int(record.headers.text(WorkerHeader.attempt) ?? "") ?? 0 }
-    public var errorClass: String { record.headers.text(WorkerHeader.errorClass) ?? "-" }
-    public var errorMessage: String { record.headers.text(WorkerHeader.errorMessage) ?? "" }
-    public var firstFailedAt: String? { record.headers.text(WorkerHeader.firstFailedAt) }
+    public var attempts: Int { failure?.attempt ?? 0 }
+    public var errorClass: String { failure?.errorClass ?? "-" }
+    public var errorMessage: String { failure?.errorMessage ?? "" }
+    public var firstFailedAt: Date? { failure?.firstFailedAt }
     /// Every failed attempt, oldest first.
-    public var history: [FailedAttempt] {
-        guard let text = record.headers.text(WorkerHeader.errorHistory) else { return [] }
-        return (try? JSONDecoder().decode([FailedAttempt].self, from: Data(text.utf8))) ?? []
-    }
+    public var history: [FailedAttempt] { failure?.history ?? [] }
 
     /// Identifies the record in the replay ledger: `<dlq topic>/<partition>/<offset>`.
-    public var ledgerKey: String { "\(record.topic)/\(partition)/\(offset)" }
+    public var ledgerKey: String { ReplayLedgerEntry.key(of: record) }
 }
 
 /// Which dead letters an operator means: every given criterion must hold.

@@ -1,6 +1,6 @@
 import Kafka
 import Logging
-import Worker
+import Records
 
 /// What became of published events: the outcome records and the dead letters, by event id, read
 /// from the beginning of both topics (for demos, the chaos run and checks; not for hot paths).
@@ -14,7 +14,7 @@ public struct EventLedger: Sendable {
     }
 
     /// Reads both topics as they are now; a topic that cannot be read counts as empty.
-    public static func read(configuration: KafkaConfiguration, topics: WorkerTopics = WorkerTopics(), logger: Logger) async -> EventLedger {
+    public static func read(configuration: KafkaConfiguration, topics: Topics = .default, logger: Logger) async -> EventLedger {
         var ledger = EventLedger()
         for record in (try? await KafkaTopicReader.readAll(topics.outcomes, configuration: configuration, logger: logger)) ?? [] {
             if let value = try? OutcomeRecord.decode(record.value) { ledger.outcomes[value.eventID, default: []].append(value) }
@@ -29,8 +29,8 @@ public struct EventLedger: Sendable {
     /// What each event came to: `created` when one of its outcome records created the project,
     /// else its last outcome. An event redelivered after its worker died before the commit is
     /// processed again and ends `updated`; it is still the one that created the project.
-    public var finalOutcomes: [String: String] {
-        outcomes.compactMapValues { records in records.contains { $0.outcome == "created" } ? "created" : records.last?.outcome }
+    public var finalOutcomes: [String: OutcomeRecord.Result] {
+        outcomes.compactMapValues { records in records.contains { $0.outcome == .created } ? .created : records.last?.outcome }
     }
 
     /// The error class of each event that ended as a dead letter: one without any outcome (a

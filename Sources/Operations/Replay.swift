@@ -2,28 +2,13 @@ import Bridge
 import Foundation
 import Kafka
 import Logging
-import Worker
-
-/// Replay headers, beside those of ``WorkerHeader``.
-public enum ReplayHeader {
-    /// The dead letter a replayed record came from: `<dlq topic>/<partition>/<offset>`.
-    public static let replayedFrom = "replayed-from"
-    /// One id per `dlq replay` run.
-    public static let replayID = "replay-id"
-}
+import Records
 
 /// What was replayed already: a compacted topic keyed by the dead letter's
 /// `<dlq topic>/<partition>/<offset>` (value: `{replayID, at, eventID}`), written in the same Kafka
 /// transaction as the replayed record, so a dead letter is replayed exactly once.
 public struct ReplayLedger: Sendable {
-    /// The ledger topic's default name.
-    public static let defaultTopic = "aurora.webhooks.dlq.replays"
-
-    public struct Entry: Sendable, Codable, Equatable {
-        public var replayID: String
-        public var at: String
-        public var eventID: String
-    }
+    public typealias Entry = ReplayLedgerEntry
 
     public let topic: String
     public private(set) var entries: [String: Entry]
@@ -34,7 +19,7 @@ public struct ReplayLedger: Sendable {
     }
 
     /// Reads the ledger; a ledger topic that does not exist yet is an empty ledger.
-    public static func load(topic: String, configuration: KafkaConfiguration, logger: Logger) async throws -> ReplayLedger {
+    public static func load(topic: String, deadLetterTopic: String, configuration: KafkaConfiguration, logger: Logger) async throws -> ReplayLedger {
         let records: [KafkaMessage]
         do {
             records = try await KafkaTopicReader.readAll(topic, configuration: configuration, logger: logger)
@@ -43,20 +28,15 @@ public struct ReplayLedger: Sendable {
         }
         var entries: [String: Entry] = [:]
         for record in records {
-            guard var key = record.keyText else { continue }
-            // Entries written before the key named its topic (`<partition>/<offset>`) were all of the default DLQ.
-            if key.split(separator: "/").count == 2 { key = "\(WorkerTopics().deadLetter)/\(key)" }
-            entries[key] = try? JSONDecoder().decode(Entry.self, from: Data(record.value))
+            guard let (key, entry) = Entry.read(record, deadLetterTopic: deadLetterTopic) else { continue }
+            entries[key] = entry
         }
         return ReplayLedger(topic: topic, entries: entries)
     }
 
     public func entry(for letter: DeadLetter) -> Entry? { entries[letter.ledgerKey] }
 
-    func record(for letter: DeadLetter, entry: Entry) -> KafkaRecord {
-        let value = (try? JSONEncoder().encode(entry)) ?? Data()
-        return KafkaRecord(topic: topic, key: Array(letter.ledgerKey.utf8), value: Array(value))
-    }
+    func record(for letter: DeadLetter, entry: Entry) -> KafkaRecord { entry.record(for: letter.record, topic: topic) }
 
     mutating func add(_ letter: DeadLetter, _ entry: Entry) { entries[letter.ledgerKey] = entry }
 
@@ -104,16 +84,9 @@ public struct DeadLetterReplayer: Sendable {
     /// The `transactional.id` of every replay of `deadLetterTopic`: one at a time.
     public static func transactionalID(deadLetterTopic: String) -> String { "aurora-bridge.dlq-replay.\(deadLetterTopic)" }
 
-    /// The record a dead letter is replayed as.
+    /// The record a dead letter is replayed as (``ReplayRecord``).
     public func replayRecord(for letter: DeadLetter, replayID: String) -> KafkaRecord {
-        var headers = letter.record.headers.filter {
-            !WorkerHeader.failureHeaders.contains($0.key) && $0.key != WorkerHeader.traceparent
-                && $0.key != ReplayHeader.replayedFrom && $0.key != ReplayHeader.replayID
-        }
-        headers.append(KafkaHeader(WorkerHeader.traceparent, TraceParent.continuing(letter.record.headers.text(WorkerHeader.traceparent)).description))
-        headers.append(KafkaHeader(ReplayHeader.replayedFrom, "\(deadLetterTopic)/\(letter.partition)/\(letter.offset)"))
-        headers.append(KafkaHeader(ReplayHeader.replayID, replayID))
-        return KafkaRecord(topic: targetTopic, key: letter.record.key, value: letter.record.value, headers: headers)
+        ReplayRecord.make(from: letter.record, replayID: replayID, topic: targetTopic)
     }
 
     /// What went wrong with some of a replay's dead letters.

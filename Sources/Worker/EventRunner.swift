@@ -3,6 +3,26 @@ import Foundation
 import HTTPAPI
 import Kafka
 import Logging
+import Records
+
+/// Where an event went after an attempt: a metric label and the log line derive from it.
+public enum EventDisposition: Sendable, Equatable {
+    /// Created, updated or skipped: an outcome record.
+    case finished(OutcomeRecord.Result)
+    /// A retry tier record.
+    case retry
+    /// A dead letter.
+    case deadLetter
+
+    /// The `outcome` label of the events metric.
+    public var label: String {
+        switch self {
+        case .finished(let result): result.rawValue
+        case .retry: "retry"
+        case .deadLetter: "dead_letter"
+        }
+    }
+}
 
 /// Runs one record to a durable outcome: decode → process → write the outcome, retry or
 /// dead-letter record and wait for Kafka's acknowledgement. Only then may its offset be stored.
@@ -27,13 +47,13 @@ struct EventRunner: Sendable {
             return true
         }
         let started = ContinuousClock.now
-        let failedBefore = Int(message.headers.text(WorkerHeader.attempt) ?? "") ?? 0
+        let failedBefore = FailureHeaders(message)?.attempt ?? 0
         let attempt = failedBefore + 1
-        let trace = TraceParent.continuing(message.headers.text(WorkerHeader.traceparent))
+        let trace = TraceParent.continuing(message.headers.text(RecordHeader.traceparent))
         var logger = self.logger
         logger[metadataKey: "traceparent"] = "\(trace)"
         logger[metadataKey: "record"] = "\(message.topic)[\(message.partition)]@\(message.offset)"
-        if let id = message.headers.text(WorkerHeader.eventID) { logger[metadataKey: "event-id"] = "\(id)" }
+        if let id = message.headers.text(RecordHeader.eventID) { logger[metadataKey: "event-id"] = "\(id)" }
 
         let envelope: WebhookEnvelope
         do {
@@ -44,7 +64,7 @@ struct EventRunner: Sendable {
             let record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
                                                nextAttemptAt: nil, trace: trace, eventID: nil, tenant: nil, now: Date())
             guard await publish(record, logger: logger) else { return false }
-            metrics.event(tenant: "unknown", outcome: "dead_letter", errorClass: failure.errorClass, latencyFromReceipt: nil,
+            metrics.event(tenant: "unknown", disposition: .deadLetter, errorClass: failure.errorClass, latencyFromReceipt: nil,
                           attempt: .now - started)
             return true
         }
@@ -57,42 +77,43 @@ struct EventRunner: Sendable {
 
         let now = Date()
         let record: KafkaRecord
-        var label = outcome.label
+        let disposition: EventDisposition
         switch outcome {
         case .created, .updated, .skipped:
-            record = records.outcomeRecord(for: message, envelope: envelope, outcome: outcome, attempts: attempt, trace: trace, now: now)
+            guard let outcomeRecord = records.outcomeRecord(for: message, envelope: envelope, outcome: outcome, attempts: attempt,
+                                                            trace: trace, now: now),
+                  let result = OutcomeRecord.Result(outcome) else { preconditionFailure("a finished outcome has a record") }
+            record = outcomeRecord
+            disposition = .finished(result)
         case .retry(let failure), .deadLetter(let failure):
-            let decision: RetryPolicy.Decision = outcome.label == "retry"
-                ? configuration.retry.decide(failure, attempts: attempt) : .deadLetter
+            let decision: RetryPolicy.Decision = if case .retry = outcome { configuration.retry.decide(failure, attempts: attempt) } else { .deadLetter }
             switch decision {
             case .retry(let tier, let delay):
                 let due = now.addingTimeInterval(delay.seconds)
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.retryTier(tier),
                                                nextAttemptAt: due, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
-                label = "retry"
+                disposition = .retry
             case .deadLetter:
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
                                                nextAttemptAt: nil, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
-                label = "dead_letter"
+                disposition = .deadLetter
             }
         }
         guard await publish(record, logger: logger) else { return false }
 
         let tenant = isKnownTenant(envelope.tenant) ? envelope.tenant : "unknown"
-        let terminal = label != "retry"
-        metrics.event(tenant: tenant, outcome: label, errorClass: outcome.failure?.errorClass,
-                      latencyFromReceipt: terminal ? .seconds(now.timeIntervalSince(envelope.receivedAt)) : nil,
+        metrics.event(tenant: tenant, disposition: disposition, errorClass: outcome.failure?.errorClass,
+                      latencyFromReceipt: disposition == .retry ? nil : .seconds(now.timeIntervalSince(envelope.receivedAt)),
                       attempt: .now - started)
-        switch label {
-        case "retry":
+        let error = FailureHeaders.singleLine(outcome.failure?.message ?? "-")
+        switch disposition {
+        case .retry:
             logger.warning("event failed; retrying later", metadata: [
-                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(RecordFactory.singleLine(outcome.failure?.message ?? "-"))",
-                "to": "\(record.topic)"])
-        case "dead_letter":
-            logger.error("event dead-lettered", metadata: [
-                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(RecordFactory.singleLine(outcome.failure?.message ?? "-"))"])
-        default:
-            logger.info("event \(label)", metadata: ["outcome": "\(outcome)"])
+                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(error)", "to": "\(record.topic)"])
+        case .deadLetter:
+            logger.error("event dead-lettered", metadata: ["error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(error)"])
+        case .finished(let result):
+            logger.info("event \(result.rawValue)", metadata: ["outcome": "\(outcome)"])
         }
         return true
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Records
 import Synchronization
 
 /// Holds back retry tier records until they are due, without a thread or a runner slot: the
@@ -48,11 +49,11 @@ final class RetryGate: Sendable {
             return .pass
         }
         if verdict == .refuse { return false }
-        guard let due = Timestamp.parse(message.headers.text(WorkerHeader.nextAttemptAt)), due > now else { return true }
+        guard let due = FailureHeaders.nextAttemptAt(message), due > now else { return true }
         let wait = due.timeIntervalSince(now)
         if wait > (tierDelay + Self.dueSlack).seconds {
             logger.warning("retry record due past its tier's window; taking it now rather than holding the partition", metadata: [
-                "partition": "\(partition)", "offset": "\(message.offset)", "due": "\(Timestamp.text(due))", "tier-delay": "\(tierDelay)"])
+                "partition": "\(partition)", "offset": "\(message.offset)", "due": "\(RecordTimestamp.text(due))", "tier-delay": "\(tierDelay)"])
             return true
         }
 
@@ -82,7 +83,7 @@ final class RetryGate: Sendable {
         }
         stale?.cancel()
         logger.debug("retry tier partition waits for its next record", metadata: [
-            "partition": "\(partition)", "offset": "\(message.offset)", "due": "\(Timestamp.text(due))"])
+            "partition": "\(partition)", "offset": "\(message.offset)", "due": "\(RecordTimestamp.text(due))"])
         return false
     }
 

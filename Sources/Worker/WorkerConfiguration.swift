@@ -1,33 +1,11 @@
 import Bridge
-
-/// The topics a worker reads and writes (DESIGN.md, "Contracts").
-public struct WorkerTopics: Sendable, Equatable {
-    /// Where the gateway publishes webhooks.
-    public var webhooks: String
-    /// Where events that failed every tier, or failed permanently, end.
-    public var deadLetter: String
-    /// Where each finished event's outcome (created, updated, skipped) is recorded.
-    public var outcomes: String
-
-    public init(webhooks: String = "aurora.webhooks", deadLetter: String = "aurora.webhooks.dlq",
-                outcomes: String = "coperniq.projects") {
-        self.webhooks = webhooks
-        self.deadLetter = deadLetter
-        self.outcomes = outcomes
-    }
-
-    /// The retry tier topic `n` (1-based): `aurora.webhooks.retry.n`.
-    public func retryTier(_ n: Int) -> String { "\(webhooks).retry.\(n)" }
-
-    /// Every retry tier topic for `tiers` tiers.
-    public func retryTiers(_ tiers: Int) -> [String] { tiers > 0 ? (1...tiers).map(retryTier) : [] }
-}
+import Records
 
 /// How a worker pool runs.
 public struct WorkerConfiguration: Sendable {
     /// Consumer group shared by every worker process (`group.id`).
     public var groupID = "aurora-bridge-worker"
-    public var topics = WorkerTopics()
+    public var topics = Topics.default
     /// Events processed at the same time in this process.
     public var concurrency = 256
     /// Events read from Kafka and not yet finished (running, or waiting behind an earlier event of

@@ -33,8 +33,8 @@ public final class WorkerMetrics: APICallObserver, Sendable {
     }
 
     /// An event's outcome became durable. `tenant` must be a known slug or `unknown`.
-    public func event(tenant: String, outcome: String, errorClass: String?, latencyFromReceipt: Duration?, attempt: Duration) {
-        let errorClass = errorClass ?? "none"
+    public func event(tenant: String, disposition: EventDisposition, errorClass: String?, latencyFromReceipt: Duration?, attempt: Duration) {
+        let outcome = disposition.label, errorClass = errorClass ?? "none"
         counters.value(for: "events|\(tenant)|\(outcome)|\(errorClass)") {
             registry.makeCounter(descriptor: .init(metricName: "worker_events", unitName: "total",
                                                    helpText: "Events by tenant, outcome and error class"),

@@ -1,5 +1,7 @@
 import AuroraAPI
 import Foundation
+import HTTPAPI
+import Records
 import Testing
 
 @Suite("Aurora's number shapes")
@@ -32,18 +34,18 @@ struct AuroraDecodingTests {
         for _ in 0..<2_000 {
             let date = Date(timeIntervalSince1970: TimeInterval(Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &generator)) / 1000)
             for text in [date.formatted(whole), date.formatted(fractional)] {
-                let fast = try #require(AuroraTimestamp.parseUTC(text), "\(text)")
+                let fast = try #require(UTCTimestamp.parseUTC(text), "\(text)")
                 let foundation = try Date(text, strategy: text.contains(".") ? fractional : whole)
                 #expect(abs(fast.timeIntervalSince1970 - foundation.timeIntervalSince1970) < 0.000_01, "\(text)")
                 let aurora = text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
-                #expect(AuroraTimestamp.parseUTC(aurora) == fast, "\(aurora)")
+                #expect(UTCTimestamp.parseUTC(aurora) == fast, "\(aurora)")
             }
         }
-        #expect(AuroraTimestamp.parseUTC("2024-05-01 13:45:00 UTC") == Date(timeIntervalSince1970: 1_714_571_100))
-        #expect(AuroraTimestamp.parseUTC("2024-02-29T00:00:00.5Z") == Date(timeIntervalSince1970: 1_709_164_800.5))
+        #expect(UTCTimestamp.parseUTC("2024-05-01 13:45:00 UTC") == Date(timeIntervalSince1970: 1_714_571_100))
+        #expect(UTCTimestamp.parseUTC("2024-02-29T00:00:00.5Z") == Date(timeIntervalSince1970: 1_709_164_800.5))
         for other in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T13:45:00+02:00",
                       "2024-05-01T13:45:00.Z", "2024-05-01 13:45:00", "2024-05-01T13:45:00 UTC", "2024-05-0113:45:00Z", "", "yesterday"] {
-            #expect(AuroraTimestamp.parseUTC(other) == nil, "\(other)")
+            #expect(UTCTimestamp.parseUTC(other) == nil, "\(other)")
         }
         // Shapes the fast path leaves alone still parse through Foundation.
         #expect(AuroraTimestamp.parse("2024-05-01T15:45:00+02:00") == Date(timeIntervalSince1970: 1_714_571_100))

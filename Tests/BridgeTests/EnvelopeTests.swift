@@ -1,6 +1,7 @@
 import Bridge
 import Foundation
 import HTTPAPI
+import Records
 import Testing
 
 @Suite("Webhook envelope")

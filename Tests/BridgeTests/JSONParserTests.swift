@@ -2,6 +2,7 @@ import Bridge
 import CoperniqAPI
 import Foundation
 import HTTPAPI
+import Records
 import Testing
 
 @Suite("JSON parser")

@@ -5,6 +5,7 @@ import CoperniqAPI
 import Foundation
 import HTTPAPI
 import Logging
+import Records
 import Sandbox
 import Testing
 import TestSupport

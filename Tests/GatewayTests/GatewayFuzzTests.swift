@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import Kafka
 import PropertyBased
+import Records
 import Testing
 import TestSupport
 

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Kafka
 import Logging
+import Records
 import ServiceLifecycle
 import TestSupport
 

@@ -1,9 +1,8 @@
 import Bridge
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 import Kafka
+import Records
 import Testing
 import TestSupport
 

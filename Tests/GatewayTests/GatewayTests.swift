@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import Gateway
 import Kafka
+import Records
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Bridge
 import Foundation
 import Gateway
+import Records
 import Testing
 import TestSupport
 import Worker
@@ -63,7 +64,7 @@ struct DeploymentTests {
         #expect((services["gateway"] as? [String: Any])?["environment"] != nil)
 
         let topicsCommand = try #require((services["topics"] as? [String: Any])?["command"] as? [String]).joined(separator: " ")
-        let topics = WorkerTopics()
+        let topics = Topics.default
         let expected = [topics.webhooks, topics.deadLetter, topics.outcomes] + topics.retryTiers(RetryPolicy().tierDelays.count)
             + ["aurora.webhooks.dlq.replays"]
         for topic in expected {
@@ -104,7 +105,7 @@ struct DeploymentTests {
         gateway.inFlight(1)
         gateway.producerQueue(0)
         let worker = WorkerMetrics()
-        worker.event(tenant: "t", outcome: "created", errorClass: nil, latencyFromReceipt: .seconds(1), attempt: .milliseconds(500))
+        worker.event(tenant: "t", disposition: .finished(.created), errorClass: nil, latencyFromReceipt: .seconds(1), attempt: .milliseconds(500))
         worker.called(service: "aurora", operation: "GET agreement", status: 200, duration: .milliseconds(100))
         worker.throttled(service: "aurora", waited: .milliseconds(10))
         worker.publishRetried(topic: "coperniq.projects")

@@ -5,6 +5,7 @@ import Hummingbird
 import Kafka
 import Logging
 import Operations
+import Records
 import Sandbox
 import Synchronization
 import Testing
@@ -156,7 +157,7 @@ struct OperationsTests {
 
     @Test("dlq replay writes each replayed record with its ledger entry in one transaction under the dead-letter topic's transactional id; a fenced replay stops and commits nothing more; the ledger key names the topic (a DLQ other than the default)")
     func transactionalReplay() async throws {
-        let cluster = try WorkerCluster(partitions: 2, tiers: 1, extraTopics: ["custom.dlq", "custom.webhooks", ReplayLedger.defaultTopic])
+        let cluster = try WorkerCluster(partitions: 2, tiers: 1, extraTopics: ["custom.dlq", "custom.webhooks", Topics.default.replayLedger])
         defer { Task { await cluster.shutdown() } }
         let letters = (0..<12).map { index in
             WebhookEnvelope(id: "event-\(index)", tenant: "acme", params: ["project_id": "p\(index)", "agreement_id": "a", "status": "signed"],
@@ -182,7 +183,7 @@ struct OperationsTests {
         // A replay whose producer is fenced (as a second replay of the topic fences it) while its
         // first batch is written: the commit fails, it stops, and its ledger gains nothing.
         let first = try await replayer()
-        var ledger = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        var ledger = try await ReplayLedger.load(topic: Topics.default.replayLedger, deadLetterTopic: "custom.dlq", configuration: cluster.configuration, logger: testLogger)
         let producer = first.producer
         let failures = await first.replay(deadLetters, replayID: "first", ledger: &ledger, beforeCommit: {
             producer.simulateFatalError(.producerFenced, reason: "another replay of custom.dlq took over")
@@ -193,13 +194,13 @@ struct OperationsTests {
 
         // The replay that took over: every dead letter, in three committed transactions.
         let second = try await replayer()
-        ledger = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        ledger = try await ReplayLedger.load(topic: Topics.default.replayLedger, deadLetterTopic: "custom.dlq", configuration: cluster.configuration, logger: testLogger)
         #expect(await second.replay(deadLetters, replayID: "second", ledger: &ledger).isEmpty)
         await second.producer.shutdown()
         let replayed = try await cluster.snapshot("custom.webhooks").filter { $0.headers.text("replay-id") == "second" }
         #expect(Set(replayed.compactMap { $0.headers.text("event-id") }) == Set(letters.map(\.id)) && replayed.count == letters.count)
         #expect(replayed.allSatisfy { $0.headers.text("replayed-from")?.hasPrefix("custom.dlq/") == true })
-        let reloaded = try await ReplayLedger.load(topic: ReplayLedger.defaultTopic, configuration: cluster.configuration, logger: testLogger)
+        let reloaded = try await ReplayLedger.load(topic: Topics.default.replayLedger, deadLetterTopic: "custom.dlq", configuration: cluster.configuration, logger: testLogger)
         #expect(Set(reloaded.entries.keys) == Set(deadLetters.map { "custom.dlq/\($0.partition)/\($0.offset)" }))
         #expect(reloaded.entries.values.allSatisfy { $0.replayID == "second" })
         // An entry of the default DLQ is another key: the two topics' offsets never collide.

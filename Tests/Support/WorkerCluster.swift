@@ -2,19 +2,20 @@ import Bridge
 import Foundation
 import Kafka
 import Logging
+import Records
 import Worker
 
 /// An embedded Kafka cluster with the worker's topics, and helpers to publish envelopes and to
 /// read what the workers wrote.
 public final class WorkerCluster: Sendable {
     public let kafka: EmbeddedKafka
-    public let topics: WorkerTopics
+    public let topics: Topics
     public let tiers: Int
     public let producer: KafkaProducer
 
     public init(partitions: Int32 = 12, tiers: Int = 2, extraTopics: [String] = []) throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: testLogger)
-        topics = WorkerTopics()
+        topics = Topics.default
         self.tiers = tiers
         for topic in [topics.webhooks, topics.deadLetter, topics.outcomes] + topics.retryTiers(tiers) + extraTopics {
             try kafka.createTopic(topic, partitions: partitions)

@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import Kafka
 import Logging
+import Records
 import Sandbox
 import Testing
 import TestSupport
@@ -111,8 +112,8 @@ struct PipelineTests {
         }
         #expect(signedCount > 100)
         let outcomes = ledger.outcomes.values.map { $0[0].outcome }
-        #expect(outcomes.filter { $0 == "created" }.count == signedCount)
-        #expect(outcomes.filter { $0 == "updated" }.count > 0, "the second signed webhook updates")
+        #expect(outcomes.filter { $0 == .created }.count == signedCount)
+        #expect(outcomes.filter { $0 == .updated }.count > 0, "the second signed webhook updates")
         await harness.stop()
     }
 
@@ -145,7 +146,7 @@ struct PipelineTests {
             #expect(created.count == Set(created).count, "\(tenant.slug): a duplicate project")
             let signed = Set(tenant.projects.filter { $0.agreementStatus == "signed" }.map(\.projectID))
             let succeeded = Set(events.filter { event in event.tenant == tenant.slug
-                && ledger.outcomes[event.id]?.first.map { ["created", "updated"].contains($0.outcome) } == true }.compactMap(\.projectID))
+                && ledger.outcomes[event.id]?.first?.outcome.madeProject == true }.compactMap(\.projectID))
             #expect(succeeded.isSubset(of: Set(created)), "\(tenant.slug): every created/updated outcome has its project")
             #expect(Set(created).isSubset(of: signed), "\(tenant.slug): no project for an unsigned agreement")
         }

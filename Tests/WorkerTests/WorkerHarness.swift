@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import Kafka
 import Logging
+import Records
 import Sandbox
 import Testing
 import TestSupport

@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import HTTPAPI
 import Kafka
+import Records
 import Testing
 import TestSupport
 @testable import Worker
@@ -62,7 +63,7 @@ struct WorkerKafkaTests {
         #expect(header("error-message") == "no answer in 10 s")
         #expect(header("tenant") == "acme")
         #expect(header("next-attempt-at") == nil)
-        let first = try #require(Timestamp.parse(header("first-failed-at")))
+        let first = try #require(RecordTimestamp.parse(header("first-failed-at")))
         #expect(abs(first.timeIntervalSinceNow) < 60)
         let history = try JSONDecoder().decode([FailedAttempt].self, from: Data((header("error-history") ?? "").utf8))
         #expect(history.map(\.attempt) == [1, 2, 3])
@@ -76,8 +77,8 @@ struct WorkerKafkaTests {
         // The retry tier records carried next-attempt-at.
         let tier1 = try await cluster.read(cluster.topics.retryTier(1)) { $0.count >= 2 }
         for record in tier1 {
-            let due = try #require(Timestamp.parse(record.headers.text("next-attempt-at")))
-            let failedAt = try #require(Timestamp.parse(record.headers.text("first-failed-at")))
+            let due = try #require(RecordTimestamp.parse(record.headers.text("next-attempt-at")))
+            let failedAt = try #require(RecordTimestamp.parse(record.headers.text("first-failed-at")))
             #expect(due.timeIntervalSince(failedAt) >= 0.99)
         }
         await cluster.shutdown()
@@ -205,7 +206,7 @@ struct WorkerKafkaTests {
         for (event, at) in [(far, in2080), (due, Date())] {
             _ = try await cluster.producer.send(topic: cluster.topics.retryTier(1), key: Array(event.kafkaKey.utf8), value: Array(try event.encoded()),
                                                 headers: [KafkaHeader("event-id", event.id), KafkaHeader("tenant", event.tenant),
-                                                          KafkaHeader("attempt", "1"), KafkaHeader("next-attempt-at", Timestamp.text(at))])
+                                                          KafkaHeader("attempt", "1"), KafkaHeader("next-attempt-at", RecordTimestamp.text(at))])
         }
         let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(30)) { $0.count >= 2 }
         try await pool.stop()

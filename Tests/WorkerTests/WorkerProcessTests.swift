@@ -1,6 +1,7 @@
 import Bridge
 import Foundation
 import Kafka
+import Records
 import Sandbox
 import Testing
 import TestSupport

@@ -1,0 +1,138 @@
+import Bridge
+import Foundation
+import HTTPAPI
+
+/// The value of an outcomes record (`coperniq.projects`): what became of one webhook event.
+///
+/// Version 2 spells ids `eventId`, `auroraProjectId` like every JSON document users see (the
+/// gateway's answer, `dlq list --json`); version 1 records (`eventID`, …) are still read.
+public struct OutcomeRecord: Sendable, Codable, Equatable {
+    /// What the event came to.
+    public enum Result: String, Sendable, Codable, CaseIterable {
+        case created, updated, skipped
+
+        /// The result of a finished outcome; nil for a retry or a dead letter, which are not outcomes.
+        public init?(_ outcome: EventOutcome) {
+            switch outcome {
+            case .created: self = .created
+            case .updated: self = .updated
+            case .skipped: self = .skipped
+            case .retry, .deadLetter: return nil
+            }
+        }
+
+        /// Created or updated: a Coperniq project exists for the event.
+        public var madeProject: Bool { self != .skipped }
+    }
+
+    /// The format version this code writes.
+    public static let currentVersion = 2
+
+    public var v: Int
+    public var eventID: String
+    public var tenant: String
+    public var outcome: Result
+    public var auroraProjectID: String?
+    public var agreementID: String?
+    public var status: String?
+    public var coperniqProjectID: Int?
+    public var title: String?
+    /// Why nothing was done (skipped events).
+    public var reason: String?
+    public var receivedAt: String
+    public var processedAt: String
+    /// Attempts it took, 1 when the first one succeeded.
+    public var attempts: Int
+
+    public init(eventID: String, tenant: String, outcome: Result, auroraProjectID: String?, agreementID: String?,
+                status: String?, coperniqProjectID: Int? = nil, title: String? = nil, reason: String? = nil,
+                receivedAt: String, processedAt: String, attempts: Int) {
+        v = Self.currentVersion
+        self.eventID = eventID
+        self.tenant = tenant
+        self.outcome = outcome
+        self.auroraProjectID = auroraProjectID
+        self.agreementID = agreementID
+        self.status = status
+        self.coperniqProjectID = coperniqProjectID
+        self.title = title
+        self.reason = reason
+        self.receivedAt = receivedAt
+        self.processedAt = processedAt
+        self.attempts = attempts
+    }
+
+    /// The record of a finished event; nil for a retry or a dead letter.
+    public init?(envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int, processedAt: Date) {
+        guard let result = Result(outcome) else { return nil }
+        self.init(eventID: envelope.id, tenant: envelope.tenant, outcome: result, auroraProjectID: envelope.projectID,
+                  agreementID: envelope.agreementID, status: envelope.status, receivedAt: RecordTimestamp.text(envelope.receivedAt),
+                  processedAt: RecordTimestamp.text(processedAt), attempts: attempts)
+        switch outcome {
+        case .created(let link), .updated(let link):
+            coperniqProjectID = link.coperniqProjectID
+            title = link.title
+        case .skipped(let reason):
+            self.reason = reason
+        case .retry, .deadLetter:
+            break
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case v, eventID = "eventId", tenant, outcome, auroraProjectID = "auroraProjectId", agreementID = "agreementId", status,
+             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, processedAt, attempts
+    }
+
+    /// Version 1's spelling of the ids.
+    private enum Version1Keys: String, CodingKey {
+        case eventID, auroraProjectID, agreementID, coperniqProjectID
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        let old = try decoder.container(keyedBy: Version1Keys.self)
+        v = try fields.decode(Int.self, forKey: .v)
+        eventID = try fields.decodeIfPresent(String.self, forKey: .eventID) ?? old.decode(String.self, forKey: .eventID)
+        tenant = try fields.decode(String.self, forKey: .tenant)
+        outcome = try fields.decode(Result.self, forKey: .outcome)
+        auroraProjectID = try fields.decodeIfPresent(String.self, forKey: .auroraProjectID)
+            ?? old.decodeIfPresent(String.self, forKey: .auroraProjectID)
+        agreementID = try fields.decodeIfPresent(String.self, forKey: .agreementID) ?? old.decodeIfPresent(String.self, forKey: .agreementID)
+        status = try fields.decodeIfPresent(String.self, forKey: .status)
+        coperniqProjectID = try fields.decodeIfPresent(Int.self, forKey: .coperniqProjectID)
+            ?? old.decodeIfPresent(Int.self, forKey: .coperniqProjectID)
+        title = try fields.decodeIfPresent(String.self, forKey: .title)
+        reason = try fields.decodeIfPresent(String.self, forKey: .reason)
+        receivedAt = try fields.decode(String.self, forKey: .receivedAt)
+        processedAt = try fields.decode(String.self, forKey: .processedAt)
+        attempts = try fields.decode(Int.self, forKey: .attempts)
+    }
+
+    /// Compact JSON with sorted keys and absent fields left out (what `JSONEncoder` with
+    /// `.sortedKeys` writes), by hand: one per event (`ops/bench/run worker`).
+    public func encoded() -> [UInt8] {
+        var out = JSONBytes(capacity: 384)
+        out.raw("{")
+        if let agreementID { out.raw("\"agreementId\":"); out.string(agreementID); out.raw(",") }
+        out.raw("\"attempts\":"); out.integer(attempts)
+        if let auroraProjectID { out.raw(",\"auroraProjectId\":"); out.string(auroraProjectID) }
+        if let coperniqProjectID { out.raw(",\"coperniqProjectId\":"); out.integer(coperniqProjectID) }
+        out.raw(",\"eventId\":"); out.string(eventID)
+        out.raw(",\"outcome\":"); out.string(outcome.rawValue)
+        out.raw(",\"processedAt\":"); out.string(processedAt)
+        if let reason { out.raw(",\"reason\":"); out.string(reason) }
+        out.raw(",\"receivedAt\":"); out.string(receivedAt)
+        if let status { out.raw(",\"status\":"); out.string(status) }
+        out.raw(",\"tenant\":"); out.string(tenant)
+        if let title { out.raw(",\"title\":"); out.string(title) }
+        out.raw(",\"v\":"); out.integer(v)
+        out.raw("}")
+        return out.bytes
+    }
+
+    /// Reads a record value of either version.
+    public static func decode(_ bytes: [UInt8]) throws -> OutcomeRecord {
+        try JSONDecoder().decode(OutcomeRecord.self, from: Data(bytes))
+    }
+}
