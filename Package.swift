@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "aurora-bridge", targets: ["AuroraBridgeCLI"]),
+        .executable(name: "aurora-bridge-lab", targets: ["AuroraBridgeLab"]),
         .library(name: "Kafka", targets: ["Kafka"]),
     ],
     dependencies: [
@@ -62,6 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The wire contract: topics, headers, and every record's writer and reader side by side.
@@ -103,6 +106,8 @@ let package = Package(
                 "Kafka",
                 "HTTPAPI",
                 "Records",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,30 +126,70 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What both executables share: option groups, logging, the child-process supervisor, the
+        // sandbox registry and demo traffic, `main` with its error handling.
+        .target(
+            name: "CLISupport",
+            dependencies: [
+                "Bridge",
+                "HTTPAPI",
+                "Kafka",
+                "Operations",
+                "Records",
+                "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // `aurora-bridge`: the service (gateway, worker) and its operator commands; what the image ships.
         .executableTarget(
             name: "AuroraBridgeCLI",
             dependencies: [
                 "AuroraAPI",
-                "CoperniqAPI",
-                "Kafka",
                 "Bridge",
-                "Sandbox",
+                "CLISupport",
+                "CoperniqAPI",
                 "Gateway",
-                "Worker",
-                "Operations",
                 "HTTPAPI",
+                "Kafka",
+                "Operations",
                 "Records",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "Sandbox",
+                "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // `aurora-bridge-lab`: whole-system benchmarks and the chaos run; not in the image.
+        .executableTarget(
+            name: "AuroraBridgeLab",
+            dependencies: [
+                "AuroraAPI",
+                "Bridge",
+                "CLISupport",
+                "Gateway",
+                "HTTPAPI",
+                "Kafka",
+                "Operations",
+                "Records",
+                "Sandbox",
+                "Worker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Helpers shared by the test targets: timeouts, child processes, raw HTTP.
@@ -223,6 +268,7 @@ let package = Package(
                 "Sandbox",
                 "TestSupport",
                 "AuroraBridgeCLI",
+                "AuroraBridgeLab",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,65 +1,16 @@
 import ArgumentParser
-import Foundation
-import NIOCore
-import NIOPosix
+import CLISupport
 
+/// `aurora-bridge`: the service and its operator tools (benchmarks and the chaos run are
+/// `aurora-bridge-lab`, which the image does not ship).
 @main
 struct AuroraBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aurora-bridge",
         abstract: "Turns Aurora Solar 'agreement signed' webhooks into Coperniq projects, through Kafka.",
         subcommands: [DevCommand.self, GatewayCommand.self, WorkerCommand.self, KafkaCommand.self, SandboxCommand.self, TenantsCommand.self,
-                      DLQCommand.self, ChaosCommand.self, BenchCommand.self]
+                      DLQCommand.self]
     )
 
-    private static func taskExecutor(of command: any ParsableCommand) -> TaskExecutorChoice? {
-        (command as? any ChoosesTaskExecutor)?.executor.taskExecutor
-    }
-
-    /// ArgumentParser's main, except that a ``CLIError`` prints its message and exits with its
-    /// code, and a ``ValidationError`` found while running points at the command that was run
-    /// (ArgumentParser would show the root's usage, as if the subcommand were wrong).
-    static func main() async {
-        var command: any ParsableCommand
-        do {
-            command = try parseAsRoot()
-        } catch {
-            exit(withError: error)
-        }
-        do {
-            // Still on the main thread and before any task runs, as NIO requires.
-            if taskExecutor(of: command) == .eventLoops,
-               !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
-                // ops/smoke looks for this line: the release build must not print it.
-                FileHandle.standardError.write(Data("warning: could not run tasks on SwiftNIO's event loops; using Swift's pool\n".utf8))
-            }
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as CLIError {
-            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-            Foundation.exit(error.code)
-        } catch let error as ValidationError {
-            let path = commandPath(to: type(of: command)).joined(separator: " ")
-            FileHandle.standardError.write(Data("Error: \(error.message)\nSee '\(path) --help' for more information.\n".utf8))
-            Foundation.exit(ExitCode.validationFailure.rawValue)
-        } catch {
-            exit(withError: error)
-        }
-    }
-
-    /// The command names from the root to `target` (`aurora-bridge tenants url`).
-    private static func commandPath(to target: any ParsableCommand.Type) -> [String] {
-        func search(_ node: any ParsableCommand.Type, _ path: [String]) -> [String]? {
-            let path = path + [node.configuration.commandName ?? "\(node)"]
-            if node == target { return path }
-            for child in node.configuration.subcommands {
-                if let found = search(child, path) { return found }
-            }
-            return nil
-        }
-        return search(Self.self, []) ?? [configuration.commandName ?? "aurora-bridge"]
-    }
+    static func main() async { await CommandMain.run(Self.self) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuroraAPI
 import Bridge
+import CLISupport
 import Foundation
 import Kafka
 import Logging
@@ -89,15 +90,6 @@ func parseTime(_ text: String, option: String, now: Date = Date()) throws -> Dat
 }
 
 /// A failure with a message that says what to do; exit code 1 unless given.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    let code: Int32
-    init(_ description: String, code: Int32 = 1) {
-        self.description = description
-        self.code = code
-    }
-}
-
 extension DeadLetter {
     var timeText: String { deadLetteredAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "-" }
 }

@@ -1,43 +1,12 @@
 import ArgumentParser
 import Bridge
+import CLISupport
 import Foundation
 import Gateway
 import Kafka
 import Logging
 import Records
 import ServiceLifecycle
-import Synchronization
-import UnixSignals
-
-/// Kafka connection options shared by the commands that talk to a cluster.
-struct KafkaOptions: ParsableArguments {
-    @Option(help: "Kafka bootstrap servers (host:port,…); default: $AURORA_BRIDGE_BROKERS or localhost:9092.")
-    var brokers: String?
-
-    @Option(name: .customLong("kafka-property"), help: "A librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL.")
-    var kafkaProperties: [String] = []
-
-    func configuration() throws -> KafkaConfiguration {
-        let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"] ?? "localhost:9092"
-        return try KafkaConfiguration(bootstrapServers: bootstrap).setting(kafkaProperties, option: "--kafka-property")
-    }
-}
-
-extension KafkaConfiguration {
-    /// Applies `key=value` properties given on the command line with `option`. The error names
-    /// the key only: values may be secrets.
-    func setting(_ properties: [String], option: String) throws -> KafkaConfiguration {
-        var configuration = self
-        for property in properties {
-            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("\(option) wants key=value, got '\(parts.first ?? "")=…'")
-            }
-            configuration.set(parts[0], parts[1])
-        }
-        return configuration
-    }
-}
 
 /// `aurora-bridge gateway`: the webhook ingress.
 struct GatewayCommand: AsyncParsableCommand {
@@ -113,9 +82,9 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch let error as TenantsError {
             throw ValidationError(error.description)
         }
-        let producer = try KafkaProducer(configuration: Self.producerConfiguration(try kafka.configuration()),
+        let producer = try KafkaProducer(configuration: GatewayProducer.configuration(try kafka.configuration()),
                                          partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
-                                         maxWaitingSends: Self.maxWaitingPublishes, logger: Logger(label: "aurora-bridge.gateway.kafka"))
+                                         maxWaitingSends: GatewayProducer.maxWaitingPublishes, logger: Logger(label: "aurora-bridge.gateway.kafka"))
 
         var configuration = GatewayConfiguration()
         configuration.host = host
@@ -148,67 +117,5 @@ struct GatewayCommand: AsyncParsableCommand {
             logger: logger)
         try await group.run()
         logger.info("gateway stopped")
-    }
-}
-
-extension GatewayCommand {
-    /// The gateway's producer settings on top of `configuration` (properties set there win).
-    static func producerConfiguration(_ configuration: KafkaConfiguration) -> KafkaConfiguration {
-        var configuration = configuration
-        // Give up on a record well after the request did, so a late delivery is rare but possible.
-        if configuration["message.timeout.ms"] == nil { configuration.set("message.timeout.ms", "30000") }
-        // Every request waits for its record's acknowledgement, so the producer's linger is
-        // webhook latency. 1 ms (not the producer default 5) still lets concurrent webhooks share a
-        // produce request; at 64 connections it took the gateway from 8.7k to 14k requests/s (ops/bench).
-        if configuration["linger.ms"] == nil { configuration.set("linger.ms", "1") }
-        // During a Kafka outage, requests give up after --publish-timeout-ms but their records stay in
-        // librdkafka until message.timeout.ms: bound that backlog's memory (librdkafka's default is 1 GB).
-        if configuration["queue.buffering.max.kbytes"] == nil { configuration.set("queue.buffering.max.kbytes", "65536") }
-        return configuration
-    }
-
-    /// Publishes that may wait for room once librdkafka's queue is full; beyond it the gateway
-    /// answers 503 at once (records of ~1 KB: at most ~10 MB more).
-    static let maxWaitingPublishes = 10_000
-}
-
-/// Reloads the tenants file on SIGHUP and when it changes on disk.
-struct TenantsReloader: Service {
-    let store: TenantsStore
-    let logger: Logger
-
-    func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in signals.cancelOnGracefulShutdown() {
-                    logger.info("SIGHUP: reloading the tenants file")
-                    store.reload()
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await Task.sleep(for: .seconds(2))
-                    store.reloadIfChanged()
-                }
-            }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-}
-
-/// Caches a slow check (a Kafka metadata round trip) for a second, so probes stay cheap.
-final class ReadinessCache: Sendable {
-    private let check: @Sendable () async -> Bool
-    private let last = Mutex<(ContinuousClock.Instant, Bool)?>(nil)
-
-    init(check: @escaping @Sendable () async -> Bool) { self.check = check }
-
-    func value() async -> Bool {
-        if let (time, value) = last.withLock({ $0 }), ContinuousClock.now - time < .seconds(1) { return value }
-        let value = await check()
-        last.withLock { $0 = (ContinuousClock.now, value) }
-        return value
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import CLISupport
 import Foundation
 import Operations
 import Records
@@ -14,25 +15,6 @@ struct TenantsCommand: AsyncParsableCommand {
 }
 
 /// Where the tenants file is: `--tenants` or `AURORA_BRIDGE_TENANTS`.
-struct TenantsFileOption: ParsableArguments {
-    @Option(name: .customLong("tenants"), help: "The tenants file (YAML or JSON); default: $AURORA_BRIDGE_TENANTS.")
-    var path: String?
-
-    func resolvedPath() throws -> String {
-        if let path { return path }
-        if let path = ProcessInfo.processInfo.environment["AURORA_BRIDGE_TENANTS"], !path.isEmpty { return path }
-        throw ValidationError("no tenants file: pass --tenants <file> or set AURORA_BRIDGE_TENANTS")
-    }
-
-    func load() throws -> TenantsRegistry {
-        do {
-            return try TenantsRegistry.load(path: try resolvedPath())
-        } catch let error as TenantsError {
-            throw ValidationError(error.description)
-        }
-    }
-}
-
 extension TenantsRegistry {
     /// The tenant, or an error that lists the known slugs.
     func require(_ slug: String) throws -> TenantConfiguration {

@@ -1,12 +1,11 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Bridge
+import CLISupport
 import Foundation
 import HTTPAPI
-import Hummingbird
 import Kafka
 import Logging
-import NIOCore
 import Records
 import ServiceLifecycle
 import Worker
@@ -155,61 +154,3 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     }
 }
 
-/// `/metrics`, `/healthz` and `/readyz` of a worker.
-struct WorkerOpsServer {
-    let application: Application<RouterResponder<BasicRequestContext>>
-
-    init(pool: WorkerPool, host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void) {
-        let router = Router()
-        let readiness = ReadinessCache { await pool.isKafkaReachable() }
-        // Alive unless the producer hit a fatal error, which only a restart clears.
-        router.get("/healthz") { _, _ in
-            if let stall = pool.health.stall, stall.fatal { return Self.json(503, ["status": "restart needed", "cause": stall.cause]) }
-            return Self.json(200, ["status": "ok"])
-        }
-        router.get("/readyz") { _, _ -> Response in
-            let kafka = await readiness.value()
-            let joined = pool.hasJoinedGroup
-            let stall = pool.health.stall
-            let ready = kafka && joined && stall == nil
-            var fields = ["status": ready ? "ready" : "not ready", "kafka": kafka ? "reachable" : "unreachable",
-                          "group": joined ? "joined" : "joining", "running": "\(pool.load.running)"]
-            if let stall { fields["writing"] = "stalled since \(stall.since)"; fields["cause"] = stall.cause }
-            return Self.json(ready ? 200 : 503, fields)
-        }
-        router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: pool.metrics.render())))
-        }
-        var serverLogger = Logger(label: "aurora-bridge.worker.http")
-        serverLogger.logLevel = .warning
-        application = Application(
-            responder: router.buildResponder(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "aurora-bridge-worker"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: serverLogger)
-    }
-
-    static func json(_ status: Int, _ fields: [String: String]) -> Response {
-        Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: JSONBytes.object(fields))))
-    }
-}
-
-/// A comma-separated list of durations (`30s,5m,30m`), each as ``parseDuration(_:option:)`` reads it.
-func parseDurations(_ text: String, option: String) throws -> [Duration] {
-    try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        .map { try parseDuration($0, option: option) }
-}
-
-/// The one duration syntax of every flag: a non-negative number with a unit, `ms`, `s`, `m`, `h` or
-/// `d` (none: seconds), e.g. `500ms`, `30s`, `1.5h`, `2d`.
-func parseDuration(_ text: String, option: String) throws -> Duration {
-    let part = text.trimmingCharacters(in: .whitespaces)
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-    for (suffix, scale) in units where part.hasSuffix(suffix) {
-        if let value = Double(part.dropLast(suffix.count)), value >= 0, value * scale <= 1e9 { return .milliseconds(Int64(value * scale * 1000)) }
-    }
-    if let value = Double(part), value >= 0, value <= 1e9 { return .milliseconds(Int64(value * 1000)) }
-    throw ValidationError("\(option): '\(part)' is not a duration; write e.g. 500ms, 30s, 5m, 1.5h or 2d")
-}

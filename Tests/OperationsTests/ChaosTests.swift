@@ -9,7 +9,7 @@ struct ChaosTests {
         // Below the ephemeral port range (32768-60999 on Linux), so no outgoing connection holds one of its ports.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString)")
         let run = try await runBridge(["chaos", "--size", "300", "--churn-every", "2", "--base-port", String(Int.random(in: 21_000...29_000)),
-                                       "--run-dir", directory.path], limit: .seconds(300))
+                                       "--run-dir", directory.path], program: "aurora-bridge-lab", limit: .seconds(300))
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)\nlogs kept in \(directory.path)")
         if run.status == 0 { try? FileManager.default.removeItem(at: directory) }
         for line in ["chaos: a worker joins", "chaos: SIGTERM worker-", "chaos: SIGKILL worker-", "chaos: Kafka broker 2 down",

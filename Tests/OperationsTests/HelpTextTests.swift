@@ -2,9 +2,17 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Every command's discussion, from ArgumentParser's own description of the whole CLI.
+/// Every command's discussion, from ArgumentParser's own description of both executables.
 private func discussions() async throws -> [(command: String, text: String)] {
-    let dump = try await runBridge(["--experimental-dump-help"])
+    var found: [(String, String)] = []
+    for program in ["aurora-bridge", "aurora-bridge-lab"] {
+        found += try await discussions(of: program)
+    }
+    return found
+}
+
+private func discussions(of program: String) async throws -> [(command: String, text: String)] {
+    let dump = try await runBridge(["--experimental-dump-help"], program: program)
     let root = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
     var found: [(String, String)] = []
     func walk(_ command: [String: Any], _ path: [String]) {

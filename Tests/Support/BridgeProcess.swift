@@ -52,11 +52,12 @@ public final class BridgeProcess: Sendable {
     }
 }
 
-/// Runs `aurora-bridge <arguments>` to its end and returns its exit status and output.
-public func runBridge(_ arguments: [String], environment: [String: String] = [:], limit: Duration = .seconds(60)) async throws
-    -> (status: Int32, stdout: String, stderr: String) {
+/// Runs `aurora-bridge <arguments>` (or another of the package's executables, `program`) to its
+/// end and returns its exit status and output.
+public func runBridge(_ arguments: [String], program: String = "aurora-bridge", environment: [String: String] = [:],
+                      limit: Duration = .seconds(60)) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = ExternalCluster.executable
+    process.executableURL = ExternalCluster.executable(named: program)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let directory = FileManager.default.temporaryDirectory
@@ -72,7 +73,7 @@ public func runBridge(_ arguments: [String], environment: [String: String] = [:]
     process.standardError = FileHandle(forWritingAtPath: errPath)
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    try await withTimeout(limit, "aurora-bridge \(arguments.first ?? "") to finish") {
+    try await withTimeout(limit, "\(program) \(arguments.first ?? "") to finish") {
         while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
     }
     return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",

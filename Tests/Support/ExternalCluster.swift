@@ -8,9 +8,12 @@ public final class ExternalCluster: Sendable {
     private let lines: AsyncStream<String>.Iterator.Box
 
     /// The built `aurora-bridge` executable, beside the test bundle.
-    public static var executable: URL {
+    public static var executable: URL { executable(named: "aurora-bridge") }
+
+    /// A built executable of the package (`aurora-bridge`, `aurora-bridge-lab`), beside the test bundle.
+    public static func executable(named name: String) -> URL {
         let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        return testBinary.deletingLastPathComponent().appendingPathComponent("aurora-bridge")
+        return testBinary.deletingLastPathComponent().appendingPathComponent(name)
     }
 
     public init(arguments: [String]) async throws {

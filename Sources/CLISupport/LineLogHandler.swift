@@ -9,24 +9,24 @@ import Records
 /// Unlike swift-log's `StreamLogHandler`, setting metadata only stores it; it is formatted when a
 /// line is written. Servers set metadata on every request or event (Hummingbird's request id, the
 /// worker's event id) and mostly log nothing below the configured level, so this matters.
-struct LineLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
+public struct LineLogHandler: LogHandler {
+    public let label: String
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
         self.label = label
         self.logLevel = level
         self.metadataProvider = metadataProvider
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let provided = metadataProvider?.get() ?? [:]
         let fields: Logger.Metadata
         if metadata.isEmpty, provided.isEmpty, event.error == nil {

@@ -8,20 +8,26 @@ import Operations
 import Records
 import Sandbox
 import Synchronization
-import Worker
 
 /// `dev --demo N`: webhooks through the gateway, then the ledger of what became of each.
-struct DemoRun {
-    let gatewayPort: Int
-    let sandboxPort: Int
-    let directory: URL
-    let bootstrap: String
+public struct DemoRun: Sendable {
+    public let gatewayPort: Int
+    public let sandboxPort: Int
+    public let directory: URL
+    public let bootstrap: String
 
-    struct Result {
-        var accountedForEverything: Bool
+    public init(gatewayPort: Int, sandboxPort: Int, directory: URL, bootstrap: String) {
+        self.gatewayPort = gatewayPort
+        self.sandboxPort = sandboxPort
+        self.directory = directory
+        self.bootstrap = bootstrap
     }
 
-    func run(count: Int) async throws -> Result {
+    public struct Result: Sendable {
+        public var accountedForEverything: Bool
+    }
+
+    public func run(count: Int) async throws -> Result {
         let data = try Data(contentsOf: directory.appendingPathComponent("sandbox-tenants.json"))
         let tenants = try JSONDecoder().decode([SandboxTenant].self, from: data)
         let registry = directory.appendingPathComponent("registry")
@@ -110,7 +116,7 @@ struct DemoRun {
 
     /// `(tenant, query)` pairs: every project announced with its status in turn; signed ones get
     /// repeats and a late `viewed`.
-    static func webhooks(_ tenants: [SandboxTenant], count: Int) -> [(String, String)] {
+    public static func webhooks(_ tenants: [SandboxTenant], count: Int) -> [(String, String)] {
         let projects = tenants.flatMap { tenant in tenant.projects.map { (tenant.slug, $0) } }
         guard !projects.isEmpty else { return [] }
         return (0..<count).map { index in
@@ -125,8 +131,10 @@ struct DemoRun {
 }
 
 /// A list several tasks append to.
-final class LockedList<T: Sendable>: Sendable {
+/// A list many tasks append to.
+public final class LockedList<T: Sendable>: Sendable {
     private let storage = Mutex<[T]>([])
-    func append(_ value: T) { storage.withLock { $0.append(value) } }
-    var values: [T] { storage.withLock { $0 } }
+    public init() {}
+    public func append(_ value: T) { storage.withLock { $0.append(value) } }
+    public var values: [T] { storage.withLock { $0 } }
 }

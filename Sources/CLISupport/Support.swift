@@ -3,11 +3,13 @@ import Foundation
 import Logging
 
 /// Logging options shared by every subcommand.
-struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+public struct LoggingOptions: ParsableArguments, Sendable {
+    public init() {}
 
-    func bootstrap() {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .info
+
+    public func bootstrap() {
         let level = logLevel
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
     }
@@ -17,7 +19,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Writes a line to standard output and flushes it, so a parent process reading a pipe sees it now.
 /// Through `print`'s buffer, so it never overtakes lines printed before it.
-func printFlushed(_ line: String) {
+public func printFlushed(_ line: String) {
     print(line)
     flushStandardOutput()
 }
@@ -25,12 +27,12 @@ func printFlushed(_ line: String) {
 /// Hands what `print` has buffered to standard output now. Into a pipe or a file, standard output
 /// is fully buffered, so without this a banner or a progress line would show only at exit
 /// (`FileHandle.synchronizeFile()` does not do it: it syncs the descriptor, not C's buffer).
-func flushStandardOutput() {
+public func flushStandardOutput() {
     fflush(nil)  // every C output stream; naming `stdout` is refused in Swift 6 (a mutable C global)
 }
 
 /// The process's peak resident memory (VmHWM) in bytes, from /proc; nil where unavailable.
-func peakResidentBytes() -> Int? {
+public func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
         let kib = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
@@ -40,7 +42,7 @@ func peakResidentBytes() -> Int? {
 }
 
 /// Where a command's Swift tasks run.
-enum TaskExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+public enum TaskExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// SwiftNIO's event-loop threads, installed as Swift Concurrency's global executor: an HTTP
     /// response resumes its task on the thread that read it, with no hop to another pool.
     case eventLoops = "event-loops"
@@ -49,15 +51,17 @@ enum TaskExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
 }
 
 /// `--task-executor`, for commands that spend their time in HTTP clients (the worker).
-struct TaskExecutorOption: ParsableArguments {
+public struct TaskExecutorOption: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(help: """
         Where Swift tasks run: event-loops (SwiftNIO's threads: an API answer resumes its task on \
         the thread that read it; 4-12 % less CPU per event in ops/bench) or swift-pool (Swift's default pool).
         """)
-    var taskExecutor: TaskExecutorChoice = .eventLoops
+    public var taskExecutor: TaskExecutorChoice = .eventLoops
 }
 
 /// A command that chooses its task executor; ``AuroraBridge/main()`` installs it before running.
-protocol ChoosesTaskExecutor {
+public protocol ChoosesTaskExecutor {
     var executor: TaskExecutorOption { get }
 }

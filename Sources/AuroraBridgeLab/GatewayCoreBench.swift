@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import CLISupport
 import Foundation
 import Gateway
 import HTTPTypes
@@ -20,7 +21,7 @@ struct GatewayCoreBench: AsyncParsableCommand {
         abstract: "CPU per webhook request of the gateway's router vs the bare route, in process (no sockets, no Kafka).",
         discussion: """
             Prints one JSON line. Example:
-              aurora-bridge bench gateway-core --requests 200000
+              aurora-bridge-lab bench gateway-core --requests 200000
             """
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Bridge
+import CLISupport
 import Foundation
 import Kafka
 import Logging
@@ -11,7 +12,7 @@ import Sandbox
 import Synchronization
 import Worker
 
-/// `aurora-bridge chaos`: the whole system as separate processes under faults and a rebalance
+/// `aurora-bridge-lab chaos`: the whole system as separate processes under faults and a rebalance
 /// storm, then a ledger.
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,7 @@ struct ChaosCommand: AsyncParsableCommand {
             log or dead-letter header. Exits 0 when all of that holds. ops/test runs a small size, \
             ops/bench a large one.
 
-            Example: aurora-bridge chaos --size 2000
+            Example: aurora-bridge-lab chaos --size 2000
             """
     )
 
@@ -58,7 +59,7 @@ struct ChaosCommand: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("aurora-bridge-chaos-\(getpid())").path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let gatewayPort = basePort, sandboxPort = basePort + 1, adminPort = basePort + 2
-        let supervisor = Supervisor(directory: directory)
+        let supervisor = Supervisor(directory: directory, executable: Supervisor.sibling("aurora-bridge"))
         let started = ContinuousClock.now
         let signals = SignalWatcher { supervisor.stopAll() }
         defer {
@@ -71,7 +72,7 @@ struct ChaosCommand: AsyncParsableCommand {
         let bootstrapFile = directory.appendingPathComponent("bootstrap").path
         try? FileManager.default.removeItem(atPath: bootstrapFile)
         try supervisor.start("kafka", ["kafka", "--brokers", "3", "--partitions", "6", "--replication", "3", "--control",
-                                       "--bootstrap-file", bootstrapFile, "--topics", DevCommand.topics.joined(separator: ","),
+                                       "--bootstrap-file", bootstrapFile, "--topics", Topics.default.all(tiers: RetryPolicy().tierDelays.count).joined(separator: ","),
                                        "--log-level", "warning"], input: control)
         let bootstrap = try await firstLine(of: bootstrapFile, what: "the embedded Kafka cluster")
         // The group's coordinator is broker 1, so broker 2 going down moves no membership: a member

@@ -5,17 +5,23 @@ import Sandbox
 /// A tenants registry for the sandbox's seeded tenants: `tenants.yaml` whose keys are `file:`
 /// references into `keys/`, plus each tenant's webhook token in `keys/<slug>.webhook-token`.
 /// What dev mode, the multi-process tests and a newcomer trying the service use.
-enum SandboxRegistry {
+public enum SandboxRegistry {
     /// Limits written for every tenant (nil: the registry's defaults; 0: unlimited).
-    struct Limits {
-        var auroraRequestsPerMinute: Int?
-        var coperniqRequestsPerSecond: Int?
-        var coperniqRequestsPerDay: Int?
+    public struct Limits {
+        public var auroraRequestsPerMinute: Int?
+        public var coperniqRequestsPerSecond: Int?
+        public var coperniqRequestsPerDay: Int?
+
+        public init(auroraRequestsPerMinute: Int?, coperniqRequestsPerSecond: Int?, coperniqRequestsPerDay: Int?) {
+            self.auroraRequestsPerMinute = auroraRequestsPerMinute
+            self.coperniqRequestsPerSecond = coperniqRequestsPerSecond
+            self.coperniqRequestsPerDay = coperniqRequestsPerDay
+        }
     }
 
     /// Writes the registry into `directory` (created if missing) and returns the path of tenants.yaml.
     @discardableResult
-    static func write(tenants: [SandboxTenant], auroraBaseURL: String, coperniqBaseURL: String, limits: Limits,
+    public static func write(tenants: [SandboxTenant], auroraBaseURL: String, coperniqBaseURL: String, limits: Limits,
                       to directory: URL) throws -> URL {
         let keys = directory.appendingPathComponent("keys")
         try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
@@ -56,7 +62,7 @@ enum SandboxRegistry {
     }
 
     /// The webhook token written for `slug` in `directory`.
-    static func token(_ slug: String, in directory: URL) -> String? {
+    public static func token(_ slug: String, in directory: URL) -> String? {
         let url = directory.appendingPathComponent("keys/\(slug).webhook-token")
         return (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }

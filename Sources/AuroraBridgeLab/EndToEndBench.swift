@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import AuroraAPI
 import Bridge
+import CLISupport
 import Foundation
 import Kafka
 import Logging

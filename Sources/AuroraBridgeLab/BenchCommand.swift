@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import CLISupport
 import Foundation
 import Gateway
 import Hummingbird
@@ -182,7 +183,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
         var services: [any Service] = []
         if let publishTo {
             let producer = try KafkaProducer(
-                configuration: GatewayCommand.producerConfiguration(
+                configuration: GatewayProducer.configuration(
                     try KafkaConfiguration(bootstrapServers: publishTo).setting(kafkaProperties, option: "--kafka-property")),
                 logger: Logger(label: "bench.http.kafka"))
             Self.addPublishingRoute(to: router, producer: producer, topic: topic)

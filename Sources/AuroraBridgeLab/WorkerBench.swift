@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Bridge
+import CLISupport
 import Foundation
 import HTTPAPI
 import Kafka
