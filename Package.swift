@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -94,7 +95,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -108,7 +109,7 @@ let package = Package(
                 "Records",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -141,7 +142,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
@@ -195,7 +198,11 @@ let package = Package(
         // Helpers shared by the test targets: timeouts, child processes, raw HTTP.
         .target(
             name: "TestSupport",
-            dependencies: ["Kafka", "Bridge", "Records", "Sandbox", "Worker", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "Bridge", "Records", "Sandbox", "Worker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -226,6 +233,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "CLISupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "Records",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 "Gateway",
@@ -256,6 +265,8 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
+                "CLISupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "Records",
                 "AuroraAPI",
                 "Operations",

@@ -98,8 +98,9 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.tenantBurst = tenantBurst
         configuration.idleTimeout = .milliseconds(idleTimeoutMs)
         configuration.maxConnections = maxConnections
+        let metrics = GatewayMetrics(exposition: PrometheusBackend.install(durationBuckets: GatewayMetrics.durationBuckets))
         let gateway = WebhookGateway(configuration: configuration, tenants: store,
-                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: logger)
+                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), metrics: metrics, logger: logger)
         let readiness = ReadinessCache { await producer.isReachable() }
         let host = self.host, adminHost = self.adminHost, topic = self.topic
         let app = gateway.makeApplication { port in

@@ -123,7 +123,7 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
             throw ValidationError(error.description)
         }
         let configuration = try workerConfiguration()
-        let metrics = WorkerMetrics()
+        let metrics = WorkerMetrics(exposition: PrometheusBackend.install(durationBuckets: WorkerMetrics.durationBuckets))
         let limiters = RateLimiters(maxWait: .milliseconds(maxThrottleWaitMs))
         let timeout = Duration.milliseconds(apiTimeoutMs)
         let maxRetryAfter = try maxRetryAfterDuration()

@@ -24,6 +24,8 @@ extension WebhookGateway {
     /// names a tenant the caller does not already know.
     public func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        // Requests, errors and durations per route and status (`hb_requests`, `http_server_request_duration`, …).
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware { path in
             if path == "/healthz" || path == "/openapi.json" { return "GET" }
             let segments = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -79,8 +81,11 @@ extension WebhookGateway {
         }
         router.get("/metrics") { _, _ -> Response in
             self.metrics.producerQueue(self.queueDepth)
+            guard let exposition = self.metrics.exposition else {
+                return Self.json(GatewayAnswer(status: 404, body: ["error": "not_found", "detail": "metrics go to the configured backend"]))
+            }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
+                            body: .init(byteBuffer: ByteBuffer(string: exposition())))
         }
         return router
     }

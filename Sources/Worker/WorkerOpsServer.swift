@@ -28,8 +28,11 @@ public struct WorkerOpsServer: Sendable {
             return Self.json(ready ? 200 : 503, fields)
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: pool.metrics.render())))
+            guard let exposition = pool.metrics.exposition else {
+                return Self.json(404, ["error": "not_found", "detail": "metrics go to the configured backend"])
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: exposition())))
         }
         var serverLogger = Logger(label: "aurora-bridge.worker.http")
         serverLogger.logLevel = .warning

@@ -1,8 +1,10 @@
 import Bridge
+import CLISupport
 import Foundation
 import Gateway
 import Kafka
 import Logging
+import Prometheus
 import Records
 import ServiceLifecycle
 import TestSupport
@@ -70,8 +72,11 @@ final class GatewayHarness: Sendable {
         configuration.adminPort = 0
         configuration.topic = topic
         configure(&configuration)
+        let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(factory: PrometheusBackend.factory(registry: registry, durationBuckets: GatewayMetrics.durationBuckets),
+                                     exposition: { registry.emitToString() })
         let gateway = WebhookGateway(configuration: configuration, tenants: TenantsStore(try Tenants.registry(slugs)),
-                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), logger: testLogger)
+                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), metrics: metrics, logger: testLogger)
         let port = LockedBox<Int?>(nil), adminPort = LockedBox<Int?>(nil)
         let app = gateway.makeApplication { bound in port.withLock { $0 = bound } }
         let admin = gateway.makeAdminApplication(ready: { await producer.isReachable() }) { bound in adminPort.withLock { $0 = bound } }

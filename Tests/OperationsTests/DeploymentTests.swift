@@ -1,6 +1,8 @@
 import Bridge
+import CLISupport
 import Foundation
 import Gateway
+import Prometheus
 import Records
 import Testing
 import TestSupport
@@ -99,19 +101,20 @@ struct DeploymentTests {
 
     @Test("alert rules and the dashboard use only metric names the gateway and the worker export")
     func metricNames() throws {
-        let gateway = GatewayMetrics()
+        let registry = PrometheusCollectorRegistry()
+        let gateway = GatewayMetrics(factory: PrometheusBackend.factory(registry: registry, durationBuckets: GatewayMetrics.durationBuckets))
         gateway.request(tenant: "t", outcome: "accepted")
         gateway.published(after: .milliseconds(3))
         gateway.inFlight(1)
         gateway.producerQueue(0)
-        let worker = WorkerMetrics()
+        let worker = WorkerMetrics(factory: PrometheusBackend.factory(registry: registry, durationBuckets: WorkerMetrics.durationBuckets))
         worker.event(tenant: "t", disposition: .finished(.created), errorClass: nil, latencyFromReceipt: .seconds(1), attempt: .milliseconds(500))
         worker.called(service: "aurora", operation: "GET agreement", status: 200, duration: .milliseconds(100))
         worker.throttled(service: "aurora", waited: .milliseconds(10))
         worker.publishRetried(topic: "coperniq.projects")
         worker.load(running: 1, outstanding: 1, parkedPartitions: 0)
         worker.lag([ConsumerLag(topic: "aurora.webhooks", partition: 0, lag: 1)])
-        let exported = Set((gateway.render() + worker.render()).split(separator: "\n")
+        let exported = Set(registry.emitToString().split(separator: "\n")
             .filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init) })
 
         let pattern = try Regex(#"\b(gateway|worker)_[a-z_]+"#)

@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import Kafka
 import Logging
+import Prometheus
 import Records
 import Worker
 
@@ -101,4 +102,18 @@ public final class RunningPool: Sendable {
 /// Everything on `topic` now.
 public func snapshotTopic(_ topic: String, configuration: KafkaConfiguration) async throws -> [KafkaMessage] {
     try await KafkaTopicReader.readAll(topic, configuration: configuration, timeout: .seconds(30), logger: testLogger)
+}
+
+extension WorkerMetrics {
+    /// Metrics on a Prometheus registry of their own (the process's global backend is not
+    /// bootstrapped in tests), read back through ``WorkerMetrics/exposition``.
+    public static func onOwnRegistry() -> WorkerMetrics {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = WorkerMetrics.durationBuckets
+        return WorkerMetrics(factory: factory, exposition: { registry.emitToString() })
+    }
+
+    /// The Prometheus text of metrics made by ``onOwnRegistry()``.
+    public var text: String { exposition?() ?? "" }
 }

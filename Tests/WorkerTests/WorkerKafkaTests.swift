@@ -125,13 +125,14 @@ struct WorkerKafkaTests {
         kafka.set("session.timeout.ms", "6000")
         kafka.set("heartbeat.interval.ms", "500")
         let processor = ScriptedProcessor(delay: .seconds(120))
-        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: kafka, processor: processor, logger: testLogger))
+        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: kafka, processor: processor, metrics: .onOwnRegistry(),
+                                              logger: testLogger))
         try await cluster.publish((0..<4).map { envelope(project: "p\($0)") })
         try await eventually(.seconds(30), "the events are running") { processor.calls.values.count == 4 }
         try cluster.kafka.setBrokerDown(-1)
         let downAt = ContinuousClock.now
         try await eventually(.seconds(40), "the running events were cancelled") {
-            pool.pool.metrics.render().contains("worker_events_cancelled_on_revoke_total 4")
+            pool.pool.metrics.text.contains("worker_events_cancelled_on_revoke_total 4")
         }
         let elapsed = ContinuousClock.now - downAt
         #expect(elapsed < .seconds(14), "cancelled \(elapsed) after the coordinator went away (session 6 s, revoke drain 20 s)")
@@ -149,7 +150,8 @@ struct WorkerKafkaTests {
         try await cluster.publish(events)
         cluster.kafka.pushRequestErrors(.produce, Array(repeating: .topicAuthorizationFailed, count: 12))
         let processor = ScriptedProcessor()
-        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor, logger: testLogger))
+        let pool = RunningPool(try WorkerPool(configuration: configuration, kafka: cluster.configuration, processor: processor,
+                                              metrics: .onOwnRegistry(), logger: testLogger))
         let stall = LockedBox<PublishHealth.Stall?>(nil)
         try await eventually(.seconds(30), "the worker reports the stall") {
             stall.withLock { $0 = pool.pool.health.stall }
@@ -157,14 +159,14 @@ struct WorkerKafkaTests {
         }
         let cause = try #require(stall.withLock { $0 }).cause
         #expect(cause.contains(cluster.topics.outcomes) && cause.contains("TOPIC_AUTHORIZATION_FAILED"), "\(cause)")
-        #expect(pool.pool.metrics.render().contains("worker_publish_stalled 1"))
+        #expect(pool.pool.metrics.text.contains("worker_publish_stalled 1"))
         #expect(processor.calls.values.count <= 4 + 4, "records were taken while stalled: \(processor.calls.values.count)")
         // The injected refusals run out: writes work again, the worker takes records and finishes them all.
         let outcomes = try await cluster.read(cluster.topics.outcomes, limit: .seconds(60)) {
             Set($0.compactMap { $0.headers.text("event-id") }).isSuperset(of: Set(events.map(\.id)))
         }
         #expect(pool.pool.health.stall == nil)
-        #expect(pool.pool.metrics.render().contains("worker_publish_stalled 0"))
+        #expect(pool.pool.metrics.text.contains("worker_publish_stalled 0"))
         #expect(Set(outcomes.compactMap { $0.headers.text("event-id") }) == Set(events.map(\.id)))
         try await pool.stop()
         await cluster.shutdown()
