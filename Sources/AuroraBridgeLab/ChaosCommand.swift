@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Bridge
 import CLISupport
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import NIOCore
@@ -140,7 +141,7 @@ struct ChaosCommand: AsyncParsableCommand {
             }
         }
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
-        let replay = ["dlq", "replay", "--brokers", bootstrap, "--error-class", "aurora.unauthorized", "--tenant", broken.slug, "--yes"]
+        let replay = ["dlq", "replay", "--brokers", bootstrap, "--error-class", ErrorClass.unauthorized("aurora").description, "--tenant", broken.slug, "--yes"]
         func progress() -> Double { Double(sent.values.count) / Double(max(1, size)) }
         func when(_ share: Double) async { while progress() < share && !load.isCancelled { try? await Task.sleep(for: .milliseconds(50)) } }
         await when(0.3)
@@ -234,10 +235,10 @@ struct ChaosCommand: AsyncParsableCommand {
         // and its event has an outcome now (or, a permanent failure, a dead letter again).
         // (By the tenant header: an event published twice, its first answer lost, is not among the accepted ids.)
         let brokenLetters = stormLetters.filter { $0.tenant == broken.slug }
-        if stormLetters.contains(where: { $0.errorClass == "aurora.unauthorized" && $0.tenant != broken.slug }) {
+        if stormLetters.contains(where: { $0.errorClass == ErrorClass.unauthorized("aurora").description && $0.tenant != broken.slug }) {
             failures.append("a tenant whose key was never revoked has aurora.unauthorized dead letters")
         }
-        if !brokenEvents.isEmpty && !brokenLetters.contains(where: { $0.errorClass == "aurora.unauthorized" }) {
+        if !brokenEvents.isEmpty && !brokenLetters.contains(where: { $0.errorClass == ErrorClass.unauthorized("aurora").description }) {
             failures.append("the revoked key dead-lettered nothing")
         }
         let replayedOnce = stormLetters.filter { replays[$0.ledgerKey] == 1 }.count

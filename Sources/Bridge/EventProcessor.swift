@@ -152,10 +152,10 @@ public struct EventProcessor: Sendable {
 
     private func run(_ envelope: WebhookEnvelope) async throws -> EventOutcome {
         guard let tenant = tenant(envelope.tenant) else {
-            throw ProcessingFailure.permanent("tenant.unknown", "no tenant '\(envelope.tenant)' in the tenants registry")
+            throw ProcessingFailure(.tenantUnknown, "no tenant '\(envelope.tenant)' in the tenants registry")
         }
         guard let projectID = envelope.projectID, let agreementID = envelope.agreementID else {
-            throw ProcessingFailure.permanent("envelope.invalid", "the webhook lacks project_id or agreement_id")
+            throw ProcessingFailure(.envelopeInvalid, "the webhook lacks project_id or agreement_id")
         }
         // 1. The webhook's own status: statuses the tenant does not process cost no API call.
         let announced = AgreementStatus(envelope.status ?? "unknown")
@@ -181,7 +181,7 @@ public struct EventProcessor: Sendable {
             return .skipped(reason: "agreement \(agreementID) is now '\(agreement.status)', not '\(announced)'")
         }
         if let owner = agreement.projectID, owner != projectID {
-            throw ProcessingFailure.permanent("envelope.mismatch",
+            throw ProcessingFailure(.envelopeMismatch,
                                               "agreement \(agreementID) belongs to Aurora project \(owner), not \(projectID)")
         }
 
@@ -239,7 +239,7 @@ public struct ProjectUpsert: Sendable {
         let found = try await coperniq.searchProjects(property: keyName, equals: auroraProjectID)
             .filter { $0.custom[keyName]?.text == auroraProjectID }
         if found.count > 1 {
-            throw ProcessingFailure.permanent("coperniq.duplicates",
+            throw ProcessingFailure(.coperniqDuplicates,
                                               "Coperniq has \(found.count) projects for Aurora project \(auroraProjectID): \(found.map(\.id).sorted()); merge them, then replay")
         }
         if let existing = found.first {
@@ -250,7 +250,7 @@ public struct ProjectUpsert: Sendable {
         let returned = try await coperniq.createProject(fields, matchBy: .title, strategy: .skip)
         guard returned.custom[keyName]?.text == auroraProjectID else {
             let theirs = returned.custom[keyName]?.text.map { "Aurora project \($0)" } ?? "no Aurora project id"
-            throw ProcessingFailure.permanent("coperniq.conflict",
+            throw ProcessingFailure(.conflict("coperniq"),
                                               "creating '\(fields.title)' for Aurora project \(auroraProjectID) matched existing Coperniq project \(returned.id) (\(theirs)) by title; rename one of them, then replay")
         }
         return .created(ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: returned.id,

@@ -46,7 +46,7 @@ public enum ProjectMapper {
     public static func map(_ snapshot: AuroraSnapshot, keys: CustomPropertyKeys, workflowID: String?) throws -> CoperniqProjectFields {
         let project = snapshot.project
         guard let address = address(of: project) else {
-            throw ProcessingFailure.permanent("mapping.no_address",
+            throw ProcessingFailure(.mappingNoAddress,
                                               "Aurora project \(project.id) has no property address; a Coperniq project needs one")
         }
         let street = street(of: project)
@@ -57,7 +57,7 @@ public enum ProjectMapper {
         case (nil, let street?): title = street
         case (nil, nil):
             guard let name = project.name else {
-                throw ProcessingFailure.permanent("mapping.no_title",
+                throw ProcessingFailure(.mappingNoTitle,
                                                   "Aurora project \(project.id) has no customer name, street or project name for a title")
             }
             title = name

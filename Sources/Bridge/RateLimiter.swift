@@ -207,8 +207,8 @@ public final class SlidingWindowLimit: RequestThrottle {
 extension APIError {
     /// Our limiter's refusal: the key's budget is spent for `wait`.
     static func budgetSpent(service: String, for wait: Duration, limit: String) -> APIError {
-        APIError(errorClass: "\(service).throttled", message: "the key's request budget is used up for \(wait.roundedSeconds) s (limit \(limit))",
-                 disposition: .budget, retryAfter: wait)
+        APIError(.throttled(service), message: "the key's request budget is used up for \(wait.roundedSeconds) s (limit \(limit))",
+                 retryAfter: wait)
     }
 }
 

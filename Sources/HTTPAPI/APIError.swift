@@ -2,37 +2,27 @@ import Foundation
 
 /// A failed call to Aurora or Coperniq, classified once, here, as retryable or permanent.
 ///
-/// `errorClass` is short and machine-readable (`aurora.rate_limited`, `coperniq.validation`, …):
-/// it becomes the `error-class` header of retry and dead-letter records and a metrics label.
-/// `message` is for humans and never contains a credential.
+/// `errorClass` (``ErrorClass``) says what failed and whether to try again; `message` is for humans
+/// and never contains a credential.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Disposition: String, Sendable {
-        /// A later attempt may succeed.
-        case retryable
-        /// Retrying gets the same answer.
-        case permanent
-        /// The key's request budget is spent (our limiter refused, or the service answered 429):
-        /// the event must wait, but it did not fail, so the wait spends none of its attempts.
-        case budget
-    }
+    public typealias Disposition = ErrorClass.Disposition
 
-    public let errorClass: String
+    public let errorClass: ErrorClass
     public let message: String
-    public let disposition: Disposition
     /// The HTTP status, when the service answered.
     public let status: Int?
     /// How long the service asked us to wait (`Retry-After`).
     public let retryAfter: Duration?
 
-    public init(errorClass: String, message: String, disposition: Disposition, status: Int? = nil, retryAfter: Duration? = nil) {
+    public init(_ errorClass: ErrorClass, message: String, status: Int? = nil, retryAfter: Duration? = nil) {
         self.errorClass = errorClass
         self.message = message
-        self.disposition = disposition
         self.status = status
         self.retryAfter = retryAfter
     }
 
-    public var isRetryable: Bool { disposition != .permanent }
+    public var disposition: Disposition { errorClass.disposition }
+    public var isRetryable: Bool { errorClass.isRetryable }
     public var description: String { "\(errorClass): \(message)" }
 
     /// Classifies an HTTP answer that was not a success.
@@ -42,33 +32,29 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func fromResponse(service: String, operation: String, status: Int, body: Data,
                                     retryAfter: Duration?) -> APIError {
         let detail = serviceMessage(body).map { ": \($0)" } ?? ""
-        let (name, disposition): (String, Disposition) = switch status {
-        case 429: ("rate_limited", .budget)
-        case 409 where service == "aurora": ("conflict", .retryable)
-        case 408: ("timeout", .retryable)
-        case 500...599: ("server_error", .retryable)
-        case 400: ("bad_request", .permanent)
-        case 401: ("unauthorized", .permanent)
-        case 403: ("forbidden", .permanent)
-        case 404: ("not_found", .permanent)
-        case 422: ("unprocessable", .permanent)
-        case 409: ("conflict", .permanent)
-        default: ("http_\(status)", .permanent)
+        let errorClass: ErrorClass = switch status {
+        case 429: .rateLimited(service)
+        case 409: .conflict(service)
+        case 408: .timeout(service)
+        case 500...599: .serverError(service)
+        case 400: .badRequest(service)
+        case 401: .unauthorized(service)
+        case 403: .forbidden(service)
+        case 404: .notFound(service)
+        case 422: .unprocessable(service)
+        default: .httpStatus(service, status)
         }
-        return APIError(errorClass: "\(service).\(name)", message: "\(operation) answered \(status)\(detail)",
-                        disposition: disposition, status: status, retryAfter: retryAfter)
+        return APIError(errorClass, message: "\(operation) answered \(status)\(detail)", status: status, retryAfter: retryAfter)
     }
 
     /// A call that got no usable answer: timeouts and connection failures are retryable.
     public static func transport(service: String, operation: String, timedOut: Bool, underlying: String) -> APIError {
-        APIError(errorClass: "\(service).\(timedOut ? "timeout" : "connection")",
-                 message: "\(operation) failed: \(underlying)", disposition: .retryable)
+        APIError(timedOut ? .timeout(service) : .connection(service), message: "\(operation) failed: \(underlying)")
     }
 
     /// An answer whose body could not be understood: permanent (retrying gets the same body).
     public static func decoding(service: String, operation: String, underlying: any Error) -> APIError {
-        APIError(errorClass: "\(service).decoding", message: "\(operation): unexpected response: \(Self.describe(underlying))",
-                 disposition: .permanent)
+        APIError(.decoding(service), message: "\(operation): unexpected response: \(Self.describe(underlying))")
     }
 
     /// Extracts the service's own message: Aurora's `{"errors":[{"message"}]}` or Coperniq's

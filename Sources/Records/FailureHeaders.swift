@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Kafka
 
 /// One failed attempt, as kept in the `error-history` header.
@@ -75,22 +76,24 @@ public struct FailureHeaders: Sendable, Equatable {
 
     /// The failure headers after an attempt of `message` failed: the source and the first failure
     /// carried from earlier failures (or taken from `message` on the first), the failed attempt
-    /// appended to the history unless it was a budget wait, which is not a failed attempt.
+    /// appended to the history unless it was a budget wait (``ErrorClass/Disposition/budget``),
+    /// which is not a failed attempt.
     /// - Parameter attempts: the attempts including this one.
-    public static func after(_ message: KafkaMessage, errorClass: String, errorMessage: String, budgetWait: Bool, attempts: Int,
+    public static func after(_ message: KafkaMessage, errorClass: ErrorClass, errorMessage: String, attempts: Int,
                              consumerGroup: String, nextAttemptAt: Date?, now: Date) -> FailureHeaders {
+        let budgetWait = errorClass.disposition == .budget
         let old = message.headers
         let message1Line = String(singleLine(errorMessage).prefix(maxMessageLength))
         var history = Self.history(old.text(RecordHeader.errorHistory))
         if !budgetWait {
             history.append(FailedAttempt(attempt: attempts, at: RecordTimestamp.text(now), topic: old.text(RecordHeader.retriedFrom) ?? message.topic,
-                                         class: errorClass, message: message1Line))
+                                         class: errorClass.description, message: message1Line))
         }
         return FailureHeaders(attempt: budgetWait ? attempts - 1 : attempts,
                               sourceTopic: old.text(RecordHeader.sourceTopic) ?? message.topic,
                               sourcePartition: Int32(old.text(RecordHeader.sourcePartition) ?? "") ?? message.partition,
                               sourceOffset: Int64(old.text(RecordHeader.sourceOffset) ?? "") ?? message.offset,
-                              consumerGroup: consumerGroup, errorClass: errorClass, errorMessage: message1Line,
+                              consumerGroup: consumerGroup, errorClass: errorClass.description, errorMessage: message1Line,
                               firstFailedAt: RecordTimestamp.parse(old.text(RecordHeader.firstFailedAt)) ?? now,
                               nextAttemptAt: nextAttemptAt, history: Array(history.suffix(maxHistory)))
     }

@@ -59,7 +59,7 @@ struct EventRunner: Sendable {
         do {
             envelope = try WebhookEnvelope.decode(message.value)
         } catch {
-            let failure = ProcessingFailure.permanent("envelope.invalid", "the record value is not a webhook envelope: \(error)".prefix(300).description)
+            let failure = ProcessingFailure(.envelopeInvalid, "the record value is not a webhook envelope: \(error)".prefix(300).description)
             logger.error("undecodable record dead-lettered", metadata: ["error-class": "\(failure.errorClass)"])
             let record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
                                                nextAttemptAt: nil, trace: trace, eventID: nil, tenant: nil, now: Date())
@@ -109,9 +109,9 @@ struct EventRunner: Sendable {
         switch disposition {
         case .retry:
             logger.warning("event failed; retrying later", metadata: [
-                "error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(error)", "to": "\(record.topic)"])
+                "error-class": "\(outcome.failure.map { "\($0.errorClass)" } ?? "-")", "error": "\(error)", "to": "\(record.topic)"])
         case .deadLetter:
-            logger.error("event dead-lettered", metadata: ["error-class": "\(outcome.failure?.errorClass ?? "-")", "error": "\(error)"])
+            logger.error("event dead-lettered", metadata: ["error-class": "\(outcome.failure.map { "\($0.errorClass)" } ?? "-")", "error": "\(error)"])
         case .finished(let result):
             logger.info("event \(result.rawValue)", metadata: ["outcome": "\(outcome)"])
         }

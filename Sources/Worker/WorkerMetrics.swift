@@ -38,9 +38,9 @@ public final class WorkerMetrics: APICallObserver, Sendable {
     }
 
     /// An event's outcome became durable. `tenant` must be a known slug or `unknown`.
-    public func event(tenant: String, disposition: EventDisposition, errorClass: String?, latencyFromReceipt: Duration?, attempt: Duration) {
+    public func event(tenant: String, disposition: EventDisposition, errorClass: ErrorClass?, latencyFromReceipt: Duration?, attempt: Duration) {
         let outcome = disposition.label
-        Counter(label: "worker_events_total", dimensions: [("tenant", tenant), ("outcome", outcome), ("error_class", errorClass ?? "none")],
+        Counter(label: "worker_events_total", dimensions: [("tenant", tenant), ("outcome", outcome), ("error_class", errorClass?.description ?? "none")],
                 factory: factory).increment()
         Timer(label: "worker_attempt_duration_seconds", dimensions: [("outcome", outcome)], factory: factory).record(duration: attempt)
         if let latencyFromReceipt, latencyFromReceipt >= .zero {

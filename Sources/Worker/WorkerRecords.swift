@@ -16,7 +16,7 @@ struct RecordFactory: Sendable {
     func failureRecord(for message: KafkaMessage, failure: ProcessingFailure, attempts: Int, destination: String,
                        nextAttemptAt: Date?, trace: TraceParent, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
         let failureHeaders = FailureHeaders.after(message, errorClass: failure.errorClass, errorMessage: failure.message,
-                                                  budgetWait: failure.budgetWait, attempts: attempts, consumerGroup: groupID,
+                                                  attempts: attempts, consumerGroup: groupID,
                                                   nextAttemptAt: nextAttemptAt, now: now)
         return KafkaRecord(topic: destination, key: message.key, value: message.value,
                            headers: failureHeaders.headers(eventID: eventID, tenant: tenant, trace: trace, carrying: message.headers))

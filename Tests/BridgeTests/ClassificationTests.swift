@@ -25,7 +25,7 @@ struct ClassificationTests {
     ])
     func statuses(service: String, status: Int, errorClass: String, retryable: Bool) {
         let error = APIError.fromResponse(service: service, operation: "GET x", status: status, body: Data(), retryAfter: nil)
-        #expect(error.errorClass == errorClass)
+        #expect(error.errorClass.description == errorClass)
         #expect(error.isRetryable == retryable)
         #expect(ProcessingFailure(error).retryable == retryable)
     }
@@ -45,26 +45,26 @@ struct ClassificationTests {
 
     @Test("transport failures are retryable; decoding and unknown errors are permanent")
     func transportAndInternal() {
-        #expect(APIError.transport(service: "aurora", operation: "GET x", timedOut: true, underlying: "deadline").errorClass == "aurora.timeout")
+        #expect(APIError.transport(service: "aurora", operation: "GET x", timedOut: true, underlying: "deadline").errorClass.description == "aurora.timeout")
         #expect(APIError.transport(service: "coperniq", operation: "GET x", timedOut: false, underlying: "refused").isRetryable)
         struct Oops: Error {}
         #expect(!APIError.decoding(service: "aurora", operation: "GET x", underlying: Oops()).isRetryable)
         let internalFailure = ProcessingFailure(classifying: Oops())
-        #expect(internalFailure.errorClass == "internal" && !internalFailure.retryable)
+        #expect(internalFailure.errorClass.description == "internal" && !internalFailure.retryable)
         #expect(ProcessingFailure(classifying: CancellationError()).retryable)
     }
 
     @Test("the retry policy walks the tiers, then dead-letters; permanent failures go straight to the DLQ")
     func retryPolicy() {
         let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
-        let transient = ProcessingFailure(errorClass: "aurora.server_error", message: "", retryable: true)
+        let transient = ProcessingFailure(.serverError("aurora"), "")
         #expect(policy.decide(transient, attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
         #expect(policy.decide(transient, attempts: 3) == .retry(tier: 3, delay: .seconds(1800)))
         #expect(policy.decide(transient, attempts: 4) == .deadLetter)
-        let slow = ProcessingFailure(errorClass: "aurora.rate_limited", message: "", retryable: true, retryAfter: .seconds(90))
+        let slow = ProcessingFailure(.serverError("aurora"), "503 with Retry-After", retryAfter: .seconds(90))
         #expect(policy.decide(slow, attempts: 1) == .retry(tier: 2, delay: .seconds(300)),
                 "a Retry-After past tier 1's delay moves on to the tier that covers it (issue 20, item 5)")
-        #expect(policy.decide(.permanent("aurora.forbidden", ""), attempts: 1) == .deadLetter)
+        #expect(policy.decide(ProcessingFailure(.forbidden("aurora"), ""), attempts: 1) == .deadLetter)
     }
 }
 
@@ -108,7 +108,7 @@ struct RateLimiterTests {
         let limit = SlidingWindowLimit(service: "aurora", limit: 10, per: .seconds(60), maxWait: .milliseconds(200))
         let first = try limit.reserve(8)
         let refused = #expect(throws: APIError.self, "8 reserved and 8 more need 16 calls in the minute") { try limit.reserve(8) }
-        #expect(refused?.disposition == .budget && refused?.errorClass == "aurora.throttled")
+        #expect(refused?.disposition == .budget && refused?.errorClass.description == "aurora.throttled")
         #expect((refused?.retryAfter ?? .zero) > .seconds(50))
         #expect(throws: Never.self, "the refusal took nothing: 2 still fit beside the 8") { try limit.reserve(2).release() }
         first.release()
@@ -144,7 +144,7 @@ struct RateLimiterTests {
         #expect(ContinuousClock.now - start >= .milliseconds(250))
         bucket.pause(for: .seconds(30))
         let error = await #expect(throws: APIError.self) { try await bucket.acquire() }
-        #expect(error?.errorClass == "aurora.throttled")
+        #expect(error?.errorClass.description == "aurora.throttled")
         #expect(error?.isRetryable == true)
         #expect((error?.retryAfter ?? .zero) > .seconds(25))
     }
@@ -175,7 +175,7 @@ struct RateLimiterTests {
     func retryAfterPicksATier() {
         let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
         func failure(_ wait: Duration?) -> ProcessingFailure {
-            ProcessingFailure(errorClass: "aurora.rate_limited", message: "429", retryable: true, retryAfter: wait)
+            ProcessingFailure(.serverError("aurora"), "503 with Retry-After", retryAfter: wait)
         }
         #expect(policy.decide(failure(nil), attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
         #expect(policy.decide(failure(.seconds(10)), attempts: 1) == .retry(tier: 1, delay: .seconds(30)))
@@ -190,7 +190,7 @@ struct RateLimiterTests {
     func budgetWaitPicksATier() {
         let policy = RetryPolicy(tierDelays: [.seconds(30), .seconds(300), .seconds(1800)])
         func wait(_ duration: Duration?) -> ProcessingFailure {
-            ProcessingFailure(APIError(errorClass: "aurora.throttled", message: "budget", disposition: .budget, retryAfter: duration))
+            ProcessingFailure(APIError(.throttled("aurora"), message: "budget", retryAfter: duration))
         }
         #expect(policy.decide(wait(.seconds(61)), attempts: 1) == .retry(tier: 1, delay: .seconds(30)),
                 "a minute's wait on the 5-minute tier would leave the key's budget unused for four")

@@ -85,9 +85,9 @@ struct DecoderFuzzTests {
                 try Self.decode(wrapper, mutated)
                 outcomes.withLock { $0.decoded += 1 }
             } catch let error as APIError {
-                #expect(error.errorClass == "aurora.decoding")
+                #expect(error.errorClass.description == "aurora.decoding")
                 #expect(!error.isRetryable, "a malformed answer is permanent")
-                #expect(ProcessingFailure(classifying: error).errorClass == "aurora.decoding", "the worker dead-letters it with its class")
+                #expect(ProcessingFailure(classifying: error).errorClass.description == "aurora.decoding", "the worker dead-letters it with its class")
                 outcomes.withLock { $0.classified += 1 }
             } catch {
                 Issue.record("unclassified error \(type(of: error)): \(error)")

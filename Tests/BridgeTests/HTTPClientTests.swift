@@ -75,7 +75,7 @@ struct HTTPClientTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: APIError.self) { try await client.send(.get, path: ["stalled"], operation: "GET stalled") }
         let elapsed = ContinuousClock.now - started
-        #expect(error?.errorClass == "aurora.timeout")
+        #expect(error?.errorClass.description == "aurora.timeout")
         #expect(error?.isRetryable == true)
         // Well before the body would finish (10 s), with room for a machine busy with other suites.
         #expect(elapsed < .seconds(5), "gave up after \(elapsed), not when the body finished")

@@ -113,7 +113,7 @@ struct MappingTests {
 
         snapshot.project = AuroraProject(id: "p-1", customerFirstName: "Jane", customerLastName: "Doe")
         let noAddress = #expect(throws: ProcessingFailure.self) { try ProjectMapper.map(snapshot, keys: keys, workflowID: nil) }
-        #expect(noAddress?.errorClass == "mapping.no_address" && noAddress?.retryable == false)
+        #expect(noAddress?.errorClass.description == "mapping.no_address" && noAddress?.retryable == false)
 
         snapshot.project = AuroraProject(id: "p-1", addressComponents: AuroraAddressComponents(streetAddress: "9 Oak Ave", city: "Tempe", region: "AZ", postalCode: "85281"))
         let composed = try ProjectMapper.map(snapshot, keys: keys, workflowID: nil)

@@ -141,7 +141,7 @@ struct ProcessingTests {
             Issue.record("expected a retry, got \(outcome)")
             return
         }
-        #expect(failure.errorClass == "aurora.timeout")
+        #expect(failure.errorClass.description == "aurora.timeout")
         #expect(elapsed < .seconds(2), "the event waited \(elapsed) for a stalled body")
     }
 
@@ -173,7 +173,7 @@ struct ProcessingTests {
             for project in signed { group.addTask { await harness.processor.process(harness.envelope(tenant, project)) } }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        let waits = outcomes.compactMap(\.failure).filter { $0.budgetWait && $0.errorClass == "aurora.throttled" }
+        let waits = outcomes.compactMap(\.failure).filter { $0.budgetWait && $0.errorClass.description == "aurora.throttled" }
         #expect(outcomes.filter { $0.label == "created" }.count == 1, "\(outcomes)")
         #expect(waits.count == 2, "\(outcomes)")
         let calls = harness.sandbox.state.requestLog.filter { $0.api == "aurora" }
@@ -192,7 +192,7 @@ struct ProcessingTests {
                                                                      custom: ["aurora_project_id": .string("someone-else")])
         let outcome = await harness.processor.process(harness.envelope(tenant, project))
         guard case .deadLetter(let failure) = outcome else { Issue.record("expected a conflict, got \(outcome)"); return }
-        #expect(failure.errorClass == "coperniq.conflict")
+        #expect(failure.errorClass.description == "coperniq.conflict")
         #expect(failure.message.contains(project.projectID) && failure.message.contains("someone-else") && failure.message.contains("\(existing)"))
         let untouched = try #require(harness.projects(tenant).first { $0.id == existing })
         #expect(untouched.custom["aurora_project_id"]?.description.contains("someone-else") == true)
@@ -225,10 +225,10 @@ struct ProcessingTests {
         let signed = tenant.projects.filter(\.isSigned)
         harness.sandbox.state.forbid(tenantID: tenant.auroraTenantID, endpoint: .pricing)
         let forbidden = await harness.processor.process(harness.envelope(tenant, signed[0]))
-        #expect(forbidden.failure?.errorClass == "aurora.forbidden" && forbidden.label == "dead_letter")
+        #expect(forbidden.failure?.errorClass.description == "aurora.forbidden" && forbidden.label == "dead_letter")
         harness.sandbox.state.revokeAuroraKey(tenantID: tenant.auroraTenantID)
         let revoked = await harness.processor.process(harness.envelope(tenant, signed[1]))
-        #expect(revoked.failure?.errorClass == "aurora.unauthorized" && revoked.label == "dead_letter")
+        #expect(revoked.failure?.errorClass.description == "aurora.unauthorized" && revoked.label == "dead_letter")
         #expect(harness.projects(tenant).isEmpty)
     }
 
@@ -258,7 +258,7 @@ struct ProcessingTests {
                 switch outcome {
                 case .created, .updated: created += 1
                 case .retry(let failure):
-                    #expect(retryable.contains(failure.errorClass), "unexpected retryable class \(failure)")
+                    #expect(retryable.contains(failure.errorClass.description), "unexpected retryable class \(failure)")
                     next.append((tenant, envelope))
                 case .deadLetter(let failure):
                     // A dropped or timed-out create may have been done by the server: a conflict is impossible

@@ -42,8 +42,8 @@ struct RecordsTests {
     @Test("a retry tier record, then a dead letter: the failure headers written and read back")
     func failureRecords() throws {
         let firstFailure = Self.receivedAt.addingTimeInterval(2)
-        let retry = FailureHeaders.after(Self.webhookMessage(), errorClass: "aurora.http_503", errorMessage: "Service\nUnavailable",
-                                         budgetWait: false, attempts: 1, consumerGroup: "aurora-bridge-worker",
+        let retry = FailureHeaders.after(Self.webhookMessage(), errorClass: .serverError("aurora"), errorMessage: "Service\nUnavailable",
+                                         attempts: 1, consumerGroup: "aurora-bridge-worker",
                                          nextAttemptAt: firstFailure.addingTimeInterval(30), now: firstFailure)
         let retryRecord = KafkaRecord(topic: Topics.default.retryTier(1), key: Self.webhookMessage().key, value: Self.webhookMessage().value,
                                       headers: retry.headers(eventID: nil, tenant: nil, trace: Self.trace, carrying: Self.webhookMessage().headers))
@@ -62,7 +62,7 @@ struct RecordsTests {
 
         // It fails for good: the history carries both attempts, the source stays the first record.
         let secondFailure = firstFailure.addingTimeInterval(31)
-        let dead = FailureHeaders.after(dueMessage, errorClass: "coperniq.http_422", errorMessage: "title is required", budgetWait: false,
+        let dead = FailureHeaders.after(dueMessage, errorClass: .unprocessable("coperniq"), errorMessage: "title is required",
                                         attempts: 2, consumerGroup: "aurora-bridge-worker", nextAttemptAt: nil, now: secondFailure)
         let deadRecord = KafkaRecord(topic: Topics.default.deadLetter, key: dueMessage.key, value: dueMessage.value,
                                      headers: dead.headers(eventID: Self.envelope.id, tenant: Self.envelope.tenant, trace: Self.trace,
@@ -71,11 +71,11 @@ struct RecordsTests {
         let read = try #require(FailureHeaders(Self.message(deadRecord, partition: 0, offset: 5)))
         #expect(read == dead)
         #expect(read.history.map(\.topic) == [Topics.default.webhooks, Topics.default.retryTier(1)])
-        #expect(read.history.map(\.class) == ["aurora.http_503", "coperniq.http_422"])
+        #expect(read.history.map(\.class) == ["aurora.server_error", "coperniq.unprocessable"])
         #expect(read.firstFailedAt == firstFailure && read.sourceTopic == Topics.default.webhooks && read.sourcePartition == 3)
 
         // A budget wait is not a failed attempt: the count and the history stay.
-        let wait = FailureHeaders.after(retryMessage, errorClass: "budget.aurora", errorMessage: "wait", budgetWait: true, attempts: 2,
+        let wait = FailureHeaders.after(retryMessage, errorClass: .throttled("aurora"), errorMessage: "wait", attempts: 2,
                                         consumerGroup: "g", nextAttemptAt: secondFailure, now: secondFailure)
         #expect(wait.attempt == 1 && wait.history == retry.history)
     }
@@ -91,7 +91,7 @@ struct RecordsTests {
                                                  attempts: 1, processedAt: Self.receivedAt))
         try Fixture.check("outcome-skipped", KafkaRecord(topic: Topics.default.outcomes, key: nil, value: skipped.encoded()))
         #expect(try OutcomeRecord.decode(skipped.encoded()) == skipped)
-        #expect(OutcomeRecord(envelope: Self.envelope, outcome: .retry(.permanent("x", "y")), attempts: 1, processedAt: Self.receivedAt) == nil)
+        #expect(OutcomeRecord(envelope: Self.envelope, outcome: .retry(ProcessingFailure(.internal, "y")), attempts: 1, processedAt: Self.receivedAt) == nil)
 
         let version1 = #"{"attempts":1,"auroraProjectID":"p-1","coperniqProjectID":9,"eventID":"e-1","outcome":"updated","processedAt":"2026-01-01T00:00:01.000Z","receivedAt":"2026-01-01T00:00:00.000Z","tenant":"t","v":1}"#
         let old = try OutcomeRecord.decode(Array(version1.utf8))
@@ -165,20 +165,21 @@ struct RecordsTests {
         #expect(Topics(webhooks: "w").retryTiers(0).isEmpty)
     }
 
+    /// The dead letter of `failureRecords()`: a 503, a retry, then a 422.
     static func deadLetterMessage() throws -> KafkaMessage {
-        let text = try Fixture.read("dead-letter")
-        var headers: [KafkaHeader] = [], topic = "", key: [UInt8]?, value: [UInt8] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("topic ") { topic = String(line.dropFirst(6)) }
-            if line.hasPrefix("key ") { key = Array(line.dropFirst(4).utf8) }
-            if line.hasPrefix("value ") { value = Array(line.dropFirst(6).utf8) }
-            if line.hasPrefix("header ") {
-                let rest = line.dropFirst(7)
-                let colon = try #require(rest.firstIndex(of: ":"))
-                headers.append(KafkaHeader(String(rest[..<colon]), String(rest[rest.index(colon, offsetBy: 2)...])))
-            }
-        }
-        return KafkaMessage(topic: topic, partition: 0, offset: 5, key: key, value: value, headers: headers)
+        let firstFailure = receivedAt.addingTimeInterval(2)
+        let retry = FailureHeaders.after(webhookMessage(), errorClass: .serverError("aurora"), errorMessage: "Service Unavailable", attempts: 1,
+                                         consumerGroup: "aurora-bridge-worker", nextAttemptAt: firstFailure.addingTimeInterval(30), now: firstFailure)
+        let retryMessage = message(KafkaRecord(topic: Topics.default.retryTier(1), key: webhookMessage().key, value: webhookMessage().value,
+                                               headers: retry.headers(eventID: nil, tenant: nil, trace: trace, carrying: webhookMessage().headers)),
+                                   partition: 3, offset: 7)
+        let dueMessage = message(KafkaRecord(topic: Topics.default.webhooks, key: retryMessage.key, value: retryMessage.value,
+                                             headers: FailureHeaders.dueRetryHeaders(retryMessage)), partition: 3, offset: 90)
+        let dead = FailureHeaders.after(dueMessage, errorClass: .unprocessable("coperniq"), errorMessage: "title is required", attempts: 2,
+                                        consumerGroup: "aurora-bridge-worker", nextAttemptAt: nil, now: firstFailure.addingTimeInterval(31))
+        return message(KafkaRecord(topic: Topics.default.deadLetter, key: dueMessage.key, value: dueMessage.value,
+                                   headers: dead.headers(eventID: envelope.id, tenant: envelope.tenant, trace: trace, carrying: dueMessage.headers)),
+                       partition: 0, offset: 5)
     }
 }
 

@@ -17,11 +17,11 @@ struct WorkerKafkaTests {
             attempts.append((envelope.projectID ?? "", Date()))
             switch envelope.projectID {
             case "flaky" where attempt < 3:
-                return .retry(ProcessingFailure(errorClass: "aurora.server_error", message: "503 from GET agreement", retryable: true))
+                return .retry(ProcessingFailure(.serverError("aurora"), "503 from GET agreement"))
             case "always-failing":
-                return .retry(ProcessingFailure(errorClass: "aurora.timeout", message: "no answer in 10 s", retryable: true))
+                return .retry(ProcessingFailure(.timeout("aurora"), "no answer in 10 s"))
             case "revoked":
-                return .deadLetter(.permanent("aurora.unauthorized", "401 from GET agreement: the key was revoked"))
+                return .deadLetter(ProcessingFailure(.unauthorized("aurora"), "401 from GET agreement: the key was revoked"))
             default:
                 return .created(ProjectLink(tenant: envelope.tenant, auroraProjectID: envelope.projectID!, coperniqProjectID: 7, title: "t"))
             }
@@ -91,11 +91,11 @@ struct WorkerKafkaTests {
         // tiers, counting the waits as attempts would have dead-lettered it at the third.
         let processor = ScriptedProcessor { envelope, attempt in
             switch attempt {
-            case 1, 2: .retry(ProcessingFailure(APIError(errorClass: "aurora.throttled", message: "budget used up for 1 s",
-                                                         disposition: .budget, retryAfter: .milliseconds(300))))
+            case 1, 2: .retry(ProcessingFailure(APIError(.throttled("aurora"), message: "budget used up for 1 s",
+                                                         retryAfter: .milliseconds(300))))
             case 3, 4: .retry(ProcessingFailure(APIError.fromResponse(service: "aurora", operation: "GET agreement", status: 429,
                                                                       body: Data(), retryAfter: .milliseconds(300))))
-            case 5: .retry(ProcessingFailure(errorClass: "aurora.server_error", message: "503", retryable: true))
+            case 5: .retry(ProcessingFailure(.serverError("aurora"), "503"))
             default: .created(ProjectLink(tenant: envelope.tenant, auroraProjectID: envelope.projectID!, coperniqProjectID: 9, title: "t"))
             }
         }
