@@ -74,6 +74,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
+                "HTTPAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -219,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
+                "HTTPAPI",
                 "Sandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

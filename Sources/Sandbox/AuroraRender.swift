@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 
 /// Aurora's JSON for the seeded data, with each project's quirks applied.
 extension ProjectFixture {
@@ -29,8 +30,8 @@ extension ProjectFixture {
             "partner_id": .orNull(tenantPartnerID), "created_at": timestamp(createdAt), "created_from_lead_id": .null,
             "order_id": .null, "ahj_id": .null,
             "location": [
-                "property_address": .string(address.full), "latitude": .double(address.latitude),
-                "longitude": .double(address.longitude),
+                "property_address": .string(address.full), "latitude": .number(address.latitude),
+                "longitude": .number(address.longitude),
                 "property_address_components": [
                     "street_address": .string(address.street), "city": .string(address.city),
                     "region": .string(address.region), "postal_code": .string(address.postalCode),
@@ -66,21 +67,21 @@ extension ProjectFixture {
         }
         let arrays: [JSONValue] = design.arrays.enumerated().map { index, array in
             var object: [String: JSONValue] = [
-                "size": .int(array.moduleCount * design.moduleWatts), "azimuth": .int(array.azimuth), "pitch": .int(array.pitch),
-                "orientation": "portrait", "face": .int(index + 1), "ground_mounted": false,
+                "size": .integer(array.moduleCount * design.moduleWatts), "azimuth": .integer(array.azimuth), "pitch": .integer(array.pitch),
+                "orientation": "portrait", "face": .integer(index + 1), "ground_mounted": false,
                 "module": [
-                    "id": .string(design.moduleID), "name": .string(design.moduleName), "count": .int(array.moduleCount),
-                    "rating_stc": .int(design.moduleWatts), "orientation": "portrait",
+                    "id": .string(design.moduleID), "name": .string(design.moduleName), "count": .integer(array.moduleCount),
+                    "rating_stc": .integer(design.moduleWatts), "orientation": "portrait",
                 ],
                 "shading": [
-                    "solar_access": ["annual": .int(array.solarAccess), "monthly": .array(array.solarAccessMonthly.map { .int($0) })],
-                    "total_solar_resource_fraction": ["annual": .int(array.totalSolarResourceFraction)],
+                    "solar_access": ["annual": .integer(array.solarAccess), "monthly": .array(array.solarAccessMonthly.map { .integer($0) })],
+                    "total_solar_resource_fraction": ["annual": .integer(array.totalSolarResourceFraction)],
                 ],
             ]
             if micro {
                 object["microinverter"] = [
-                    "id": .string(design.inverterID), "name": .string(design.inverterName), "count": .int(array.moduleCount),
-                    "rated_power": .int(design.inverterRatedPower),
+                    "id": .string(design.inverterID), "name": .string(design.inverterName), "count": .integer(array.moduleCount),
+                    "rated_power": .integer(design.inverterRatedPower),
                 ]
             }
             return .object(object)
@@ -88,20 +89,20 @@ extension ProjectFixture {
         var summary: [String: JSONValue] = [
             "design_id": .string(designID), "project_id": .string(projectID), "name": .string(design.name),
             "external_provider_id": .null, "created_at": .string(AuroraTime.iso(design.createdAt)),
-            "system_size_stc": .int(design.stcWatts), "system_size_ptc": .int(design.ptcWatts), "system_size_ac": .int(design.acWatts),
+            "system_size_stc": .integer(design.stcWatts), "system_size_ptc": .integer(design.ptcWatts), "system_size_ac": .integer(design.acWatts),
             "bill_of_materials": .array(bom),
             "arrays": quirks.contains(.arraysAsString) ? .string(String(decoding: JSONValue.array(arrays).encoded(), as: UTF8.self)) : .array(arrays),
             "string_inverters": micro
                 ? []
-                : [["id": .string(design.inverterID), "name": .string(design.inverterName), "rated_power": .int(design.inverterRatedPower)]],
+                : [["id": .string(design.inverterID), "name": .string(design.inverterName), "rated_power": .integer(design.inverterRatedPower)]],
             "storage_inverters": [], "batteries": [],
         ]
         if !quirks.contains(.noEnergyProduction) {
             let offset = consumption.map { Int((Double(design.annualProduction) / Double(max(1, $0.annual)) * 100).rounded()) } ?? 100
             summary["energy_production"] = [
-                "up_to_date": true, "annual": .int(design.annualProduction),
-                "annual_offset": quirks.contains(.annualOffsetString) ? .string("\(offset)%") : .int(offset),
-                "monthly": .array(design.monthlyProduction.map { .int($0) }), "hourly": .null,
+                "up_to_date": true, "annual": .integer(design.annualProduction),
+                "annual_offset": quirks.contains(.annualOffsetString) ? .string("\(offset)%") : .integer(offset),
+                "monthly": .array(design.monthlyProduction.map { .integer($0) }), "hourly": .null,
             ]
         }
         return ["design": .object(summary)]
@@ -109,33 +110,33 @@ extension ProjectFixture {
 
     private func bomRow(id: String, type: String, sku: String, name: String, manufacturer: String, quantity: Int) -> JSONValue {
         ["id": .string(id), "component_type": .string(type), "sku": .string(sku), "name": .string(name),
-         "manufacturer_name": .string(manufacturer), "quantity": .int(quantity)]
+         "manufacturer_name": .string(manufacturer), "quantity": .integer(quantity)]
     }
 
     func pricingJSON() -> JSONValue {
         let addersTotal = pricing.adders.reduce(0) { $0 + ($1.isDiscount ? -$1.value : $1.value) }
         let basePrice = pricing.systemPrice - addersTotal
         var object: [String: JSONValue] = [
-            "price_per_watt": .double(pricing.pricePerWatt), "system_price": .double(pricing.systemPrice),
-            "adders": .array(pricing.adders.map { ["adder_name": .string($0.name), "adder_value": .double($0.value), "is_discount": .bool($0.isDiscount)] }),
+            "price_per_watt": .number(pricing.pricePerWatt), "system_price": .number(pricing.systemPrice),
+            "adders": .array(pricing.adders.map { ["adder_name": .string($0.name), "adder_value": .number($0.value), "is_discount": .bool($0.isDiscount)] }),
             "pricing_by_component": [
-                ["component_type": "modules", "name": .string(design.moduleName), "quantity": .int(design.moduleCount)],
+                ["component_type": "modules", "name": .string(design.moduleName), "quantity": .integer(design.moduleCount)],
             ],
         ]
         if quirks.contains(.v2022Pricing) {
             object["pricing_mode"] = "price per watt"
             object["flat_system_cost"] = 0
             object["system_cost_breakdown"] = [
-                ["item_type": "base_cost", "item_price": .double(basePrice.rounded(places: 2))],
-                ["item_type": "adders", "item_price": .double(addersTotal)],
+                ["item_type": "base_cost", "item_price": .number(basePrice.rounded(places: 2))],
+                ["item_type": "adders", "item_price": .number(addersTotal)],
             ]
         } else {
             object["pricing_method"] = "price per watt"
             object["flat_system_price"] = 0
             object["system_price_breakdown"] = [
-                ["item_type": "base_price", "item_price": .double(basePrice.rounded(places: 2)), "subcomponents": []],
-                ["item_type": "adders", "item_price": .double(addersTotal),
-                 "subcomponents": .array(pricing.adders.map { ["adder_name": .string($0.name), "quantity": 1, "item_price": .double($0.value)] })],
+                ["item_type": "base_price", "item_price": .number(basePrice.rounded(places: 2)), "subcomponents": []],
+                ["item_type": "adders", "item_price": .number(addersTotal),
+                 "subcomponents": .array(pricing.adders.map { ["adder_name": .string($0.name), "quantity": 1, "item_price": .number($0.value)] })],
             ]
         }
         return ["pricing": .object(object)]
@@ -145,15 +146,15 @@ extension ProjectFixture {
         var object: [String: JSONValue] = [
             "id": .string(financing.id), "name": .string(financing.name), "project_id": .string(projectID),
             "design_id": .string(designID), "selected_in_sales_mode": .bool(financing.selected),
-            "financing_option": .string(financing.option), "system_price": .double(financing.systemPrice), "up_to_date": true,
-            "lifetime_savings": .double((Double(design.annualProduction) * 0.16 * 25 - financing.systemPrice * 0.3).rounded(places: 2)),
-            "payback_period": .double((financing.systemPrice / max(1, Double(design.annualProduction) * 0.16)).rounded(places: 1)),
-            "incentive_values": [["name": "Federal ITC", "value": .double((financing.systemPrice * 0.3).rounded(places: 2))]],
+            "financing_option": .string(financing.option), "system_price": .number(financing.systemPrice), "up_to_date": true,
+            "lifetime_savings": .number((Double(design.annualProduction) * 0.16 * 25 - financing.systemPrice * 0.3).rounded(places: 2)),
+            "payback_period": .number((financing.systemPrice / max(1, Double(design.annualProduction) * 0.16)).rounded(places: 1)),
+            "incentive_values": [["name": "Federal ITC", "value": .number((financing.systemPrice * 0.3).rounded(places: 2))]],
         ]
         if let provider = financing.provider {
             object["financier"] = [
                 "type": .orNull(financing.providerType), "provider": .string(provider), "status": "approved",
-                "approved_loan_amount": financing.option == "loans" ? .double(financing.systemPrice - financing.downPayment) : .null,
+                "approved_loan_amount": financing.option == "loans" ? .number(financing.systemPrice - financing.downPayment) : .null,
                 "external": [:],
             ]
         } else {
@@ -163,17 +164,17 @@ extension ProjectFixture {
         case "cash":
             break
         case "loans":
-            object["loan_principal"] = .double(financing.systemPrice - financing.downPayment)
-            object["down_payment"] = .double(financing.downPayment)
+            object["loan_principal"] = .number(financing.systemPrice - financing.downPayment)
+            object["down_payment"] = .number(financing.downPayment)
             object["monthly_payment_first_month"] = .orNull(financing.monthlyPayment)
-            object["avg_monthly_savings"] = .double((Double(design.annualProduction) * 0.16 / 12).rounded(places: 2))
+            object["avg_monthly_savings"] = .number((Double(design.annualProduction) * 0.16 / 12).rounded(places: 2))
             object["loans"] = [[
                 "name": .string(financing.name), "duration_months": .orNull(financing.durationMonths),
                 "dealer_fee_percentage": .orNull(financing.dealerFee),
                 "periods": [["start_month": 1, "end_month": .orNull(financing.durationMonths), "interest_rate": .orNull(financing.apr)]],
             ]]
         case "lease", "ppa":
-            object["epc_price_per_watt"] = .double((financing.systemPrice / Double(max(1, design.stcWatts))).rounded(places: 2))
+            object["epc_price_per_watt"] = .number((financing.systemPrice / Double(max(1, design.stcWatts))).rounded(places: 2))
             object["escalation"] = .orNull(financing.escalation)
             object["monthly_payment"] = .orNull(financing.monthlyPayment)
             object["solar_rate"] = .orNull(financing.solarRate)
@@ -189,7 +190,7 @@ extension ProjectFixture {
         return ["consumption_profile": [
             "project_id": .string(projectID), "utility": .string(consumption.utility),
             "utility_rate": .string(consumption.utilityRate),
-            "monthly_energy": .array(consumption.monthlyEnergy.map { .int($0) }),
+            "monthly_energy": .array(consumption.monthlyEnergy.map { .integer($0) }),
         ]]
     }
 }

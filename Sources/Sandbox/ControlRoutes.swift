@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
 
 /// `/sandbox/*`: inspection and controls for the dev mode and scripts. No auth: bind to loopback.
@@ -40,7 +41,7 @@ struct ControlRoutes: Sendable {
                 return problem(400, "expected {\"minMs\": Int, \"maxMs\": Int}")
             }
             state.setLatency(LatencyProfile(minimum: .milliseconds(low), maximum: .milliseconds(high)))
-            return Reply(200, ["minMs": .int(min(low, high)), "maxMs": .int(max(low, high))]).response
+            return Reply(200, ["minMs": .integer(min(low, high)), "maxMs": .integer(max(low, high))]).response
         }
         router.post("sandbox/rate-limits") { request, _ in
             guard let body = try? await request.jsonBody(), body.objectValue != nil else {
@@ -101,7 +102,7 @@ struct ControlRoutes: Sendable {
         router.post("sandbox/aurora/:tid/agreements/:aid/webhook") { _, context in
             let tenantID = context.parameters.get("tid") ?? "", agreementID = context.parameters.get("aid") ?? ""
             guard state.tenantIndex(tenantID) != nil else { return problem(404, "no tenant '\(tenantID)'") }
-            return Reply(200, ["queued": .int(state.resendAgreementWebhook(tenantID: tenantID, agreementID: agreementID))]).response
+            return Reply(200, ["queued": .integer(state.resendAgreementWebhook(tenantID: tenantID, agreementID: agreementID))]).response
         }
         router.get("sandbox/aurora/:tid/deliveries") { _, context in
             let tenantID = context.parameters.get("tid") ?? ""

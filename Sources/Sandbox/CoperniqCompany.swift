@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 
 /// A Coperniq error answer: `{"message", "code", "field"?}` with its HTTP status.
 struct CoperniqAPIError: Error, Sendable {
@@ -106,8 +107,7 @@ struct ProjectInput: Sendable {
         switch body[key] {
         case nil: return .absent
         case .null?: return .null
-        case .int(let value)?: return .value(Double(value))
-        case .double(let value)?: return .value(value)
+        case .number(let value)?: return .value(value)
         case .some: throw .validation("\(key) must be a number", field: key)
         }
     }
@@ -116,7 +116,7 @@ struct ProjectInput: Sendable {
         switch body[key] {
         case nil: return .absent
         case .null?: return .null
-        case .int(let value)?: return .value(value)
+        case .number(let value)? where value.rounded() == value && abs(value) < 1e15: return .value(Int(value))
         case .string(let text)?:
             guard let value = Int(text) else { throw .validation("\(key) must be an integer id", field: key) }
             return .value(value)
@@ -222,12 +222,12 @@ struct CoperniqCompany: Sendable {
             switch property.type {
             case "NUMERIC":
                 switch value {
-                case .int, .double: values[key] = value
+                case .number: values[key] = value
                 case .string(let text):
                     guard let number = Double(text.trimmingCharacters(in: .whitespaces)) else {
                         throw .validation("'\(text)' is not a number (property '\(key)' is numeric)", field: field)
                     }
-                    values[key] = number.rounded() == number && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+                    values[key] = .number(number)
                 default:
                     throw .validation("Property '\(key)' is numeric", field: field)
                 }
@@ -237,7 +237,7 @@ struct CoperniqCompany: Sendable {
                 }
                 values[key] = value
             case "DROPDOWN":
-                guard let text = value.textForm else { throw .validation("Property '\(key)' expects one option", field: field) }
+                guard let text = value.text else { throw .validation("Property '\(key)' expects one option", field: field) }
                 if !property.options.contains(text) && strictDropdowns {
                     guard allowNewOptions else {
                         throw .validation(
@@ -249,7 +249,7 @@ struct CoperniqCompany: Sendable {
                 values[key] = .string(text)
             default:  // TEXT
                 switch value {
-                case .string, .int, .double, .bool: values[key] = value
+                case .string, .number, .bool: values[key] = value
                 default: throw .validation("Property '\(key)' expects text", field: field)
                 }
             }
@@ -478,8 +478,8 @@ struct CoperniqCompany: Sendable {
     func fieldValues(_ record: CoperniqProjectRecord, _ property: String) -> [JSONValue] {
         let parts = record.address.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
         switch property {
-        case "id": return [.int(record.id)]
-        case "number": return [.int(record.number)]
+        case "id": return [.integer(record.id)]
+        case "number": return [.integer(record.number)]
         case "title": return [.string(record.title)]
         case "description": return record.description.map { [.string($0)] } ?? []
         case "status": return [.string(record.status)]
@@ -492,10 +492,10 @@ struct CoperniqCompany: Sendable {
             return piece.map { [.string(String($0))] } ?? []
         case "primaryEmail": return record.primaryEmail.map { [.string($0)] } ?? []
         case "primaryPhone": return record.primaryPhone.map { [.string($0)] } ?? []
-        case "value": return record.value.map { [.double($0)] } ?? []
-        case "size": return record.size.map { [.double($0)] } ?? []
-        case "workflowId": return record.workflowId.map { [.int($0)] } ?? []
-        case "accountId": return record.accountId.map { [.int($0)] } ?? []
+        case "value": return record.value.map { [.number($0)] } ?? []
+        case "size": return record.size.map { [.number($0)] } ?? []
+        case "workflowId": return record.workflowId.map { [.integer($0)] } ?? []
+        case "accountId": return record.accountId.map { [.integer($0)] } ?? []
         case "trades": return record.trades.map { .string($0) }
         case "isActive": return [.bool(record.isActive)]
         case "createdAt": return [.string(AuroraTime.coperniq(record.createdAt))]
@@ -518,7 +518,7 @@ struct CoperniqCompany: Sendable {
             switch filter.op {
             case "eq": return Self.equal(value, filter.value)
             case "contains":
-                return value.textForm.map { $0.range(of: filter.value, options: .caseInsensitive) != nil } ?? false
+                return value.text.map { $0.range(of: filter.value, options: .caseInsensitive) != nil } ?? false
             case "in": return Self.list(filter.value).contains { Self.equal(value, $0) }
             case "gt": return Self.compare(value, filter.value).map { $0 > 0 } ?? false
             case "gte": return Self.compare(value, filter.value).map { $0 >= 0 } ?? false
@@ -539,14 +539,14 @@ struct CoperniqCompany: Sendable {
             return number == other
         }
         if case .bool(let flag) = value { return String(flag) == text.lowercased() }
-        return value.textForm == text
+        return value.text == text
     }
 
     static func compare(_ value: JSONValue, _ text: String) -> Int? {
         if let number = value.numericValue, let other = Double(text.trimmingCharacters(in: .whitespaces)) {
             return number < other ? -1 : number > other ? 1 : 0
         }
-        guard let own = value.textForm else { return nil }
+        guard let own = value.text else { return nil }
         return own < text ? -1 : own > text ? 1 : 0
     }
 
@@ -554,7 +554,7 @@ struct CoperniqCompany: Sendable {
     static func list(_ text: String) -> [String] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("["), let array = try? JSONValue.decode(Data(trimmed.utf8)).arrayValue {
-            return array.compactMap(\.textForm)
+            return array.compactMap(\.text)
         }
         var items: [String] = []
         var current = ""
@@ -576,11 +576,11 @@ struct CoperniqCompany: Sendable {
 
     func json(_ record: CoperniqProjectRecord, detailed: Bool) -> JSONValue {
         let user: JSONValue = [
-            "id": .int(userID), "firstName": "Integration", "lastName": "User", "email": .string(userEmail), "avatarUrl": .null,
+            "id": .integer(userID), "firstName": "Integration", "lastName": "User", "email": .string(userEmail), "avatarUrl": .null,
         ]
         let workflow = workflow(id: record.workflowId)
         var object: [String: JSONValue] = [
-            "id": .int(record.id), "number": .int(record.number), "title": .string(record.title),
+            "id": .integer(record.id), "number": .integer(record.number), "title": .string(record.title),
             "description": .orNull(record.description), "address": .array(record.address.map { .string($0) }),
             "isActive": .bool(record.isActive), "primaryEmail": .orNull(record.primaryEmail),
             "primaryPhone": .orNull(record.primaryPhone), "custom": .object(record.custom),
@@ -592,7 +592,7 @@ struct CoperniqCompany: Sendable {
         ]
         if let workflow, let first = workflow.phases.first {
             object["phase"] = [
-                "instanceId": .int(record.id * 10), "templateId": .int(workflow.id * 100 + 1), "name": .string(first),
+                "instanceId": .integer(record.id * 10), "templateId": .integer(workflow.id * 100 + 1), "name": .string(first),
                 "status": "IN_PROGRESS", "type": "PHASE", "redSla": 14, "yellowSla": 7, "timeInStageDays": 0, "slaStatus": "ON_TRACK",
             ]
         }
@@ -600,9 +600,9 @@ struct CoperniqCompany: Sendable {
             let phases = workflow?.phases ?? []
             object["phaseInstances"] = .array(phases.enumerated().map { index, name in
                 [
-                    "id": .int(record.id * 10 + index), "name": .string(name),
-                    "status": index == 0 ? "IN_PROGRESS" : "NOT_STARTED", "position": .int(index + 1),
-                    "phaseTemplateId": .int(workflow!.id * 100 + index + 1),
+                    "id": .integer(record.id * 10 + index), "name": .string(name),
+                    "status": index == 0 ? "IN_PROGRESS" : "NOT_STARTED", "position": .integer(index + 1),
+                    "phaseTemplateId": .integer(workflow!.id * 100 + index + 1),
                     "startedAt": index == 0 ? .string(AuroraTime.coperniq(record.createdAt)) : .null, "completedAt": .null,
                 ]
             })
@@ -613,9 +613,9 @@ struct CoperniqCompany: Sendable {
     func workflowsJSON() -> JSONValue {
         .array(workflows.map { workflow in
             [
-                "id": .int(workflow.id), "name": .string(workflow.name), "type": "PROJECT",
+                "id": .integer(workflow.id), "name": .string(workflow.name), "type": "PROJECT",
                 "phases": .array(workflow.phases.enumerated().map { index, name in
-                    ["id": .int(workflow.id * 100 + index + 1), "name": .string(name), "position": .int(index + 1),
+                    ["id": .integer(workflow.id * 100 + index + 1), "name": .string(name), "position": .integer(index + 1),
                      "redSla": 14, "yellowSla": 7]
                 }),
             ]
@@ -635,7 +635,7 @@ struct CoperniqCompany: Sendable {
 
 extension CoperniqNoteRecord {
     var json: JSONValue {
-        ["id": .int(id), "note": .string(body), "createdAt": .string(AuroraTime.coperniq(createdAt)),
+        ["id": .integer(id), "note": .string(body), "createdAt": .string(AuroraTime.coperniq(createdAt)),
          "updatedAt": .string(AuroraTime.coperniq(createdAt))]
     }
 }
@@ -644,11 +644,11 @@ extension CoperniqFileRecord {
     func json(userEmail: String, userID: Int) -> JSONValue {
         let ext = (name as NSString).pathExtension.lowercased()
         return [
-            "id": .int(id), "name": .string(name), "downloadUrl": .string(url), "type": ext == "pdf" ? "DOCUMENT" : ext.isEmpty ? "OTHER" : "FILE",
+            "id": .integer(id), "name": .string(name), "downloadUrl": .string(url), "type": ext == "pdf" ? "DOCUMENT" : ext.isEmpty ? "OTHER" : "FILE",
             "createdAt": .string(AuroraTime.coperniq(createdAt)), "updatedAt": .string(AuroraTime.coperniq(createdAt)),
             "isArchived": .bool(isArchived), "metaData": ["size": .null, "mimeType": ext == "pdf" ? "application/pdf" : .null],
             "source": "API", "phaseInstanceId": .orNull(phaseInstanceId),
-            "createdByUser": ["id": .int(userID), "firstName": "Integration", "lastName": "User", "email": .string(userEmail)],
+            "createdByUser": ["id": .integer(userID), "firstName": "Integration", "lastName": "User", "email": .string(userEmail)],
         ]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 
 /// One seeded installer company: its Aurora tenant and key, and its Coperniq company (key, workflow).
 public struct SandboxTenant: Sendable, Codable, Equatable {

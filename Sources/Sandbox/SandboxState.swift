@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Synchronization
 
 /// The sandbox's mutable world: Aurora tenants, Coperniq companies, controls and counters.
@@ -303,7 +304,7 @@ public final class SandboxState: Sendable {
     static func duplicates(_ projects: [CoperniqProjectRecord], keyName: String) -> [String: Int] {
         var counts: [String: Int] = [:]
         for project in projects {
-            guard let value = project.custom[keyName]?.textForm, !value.isEmpty else { continue }
+            guard let value = project.custom[keyName]?.text, !value.isEmpty else { continue }
             counts[value, default: 0] += 1
         }
         return counts.filter { $0.value > 1 }

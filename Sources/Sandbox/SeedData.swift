@@ -473,7 +473,7 @@ enum SeedGenerator {
 
 extension Double {
     func rounded(places: Int) -> Double {
-        let factor = pow(10, Double(places))
+        let factor = Foundation.pow(10, Double(places))
         return (self * factor).rounded() / factor
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPAPI
+import Logging
 import NIOCore
 import NIOHTTP1
-import Logging
 import Sandbox
 
 struct HTTPResult {
