@@ -216,7 +216,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "Bridge", "Kafka"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "Bridge", "Kafka", "TestSupport"]),
         .testTarget(
             name: "SandboxTests",
             dependencies: [

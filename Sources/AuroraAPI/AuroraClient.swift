@@ -109,7 +109,7 @@ public struct AuroraClient: Sendable {
     }
 
     private func saveWebhook(_ webhook: AuroraWebhook, method: HTTPVerb, path: [String], operation: String) async throws -> AuroraWebhook {
-        let body = try JSONEncoder().encode(["webhook": webhook])
+        let body = try JSONCoding.encoder.encode(["webhook": webhook])
         let response = try await api.send(method, path: path, body: body, operation: operation)
         try api.check(response, operation: operation)
         return try Self.decode(AuroraWebhook.self, response.body, wrapper: "webhook", operation: operation)

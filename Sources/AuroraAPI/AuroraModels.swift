@@ -370,7 +370,7 @@ public struct AuroraUser: Sendable, AuroraObject {
 }
 
 /// A webhook subscription (`/tenants/{tid}/webhooks`).
-public struct AuroraWebhook: Sendable, Codable, Equatable {
+public struct AuroraWebhook: Sendable, Encodable, Equatable {
     public var id: String?
     public var description: String?
     public var event: String
@@ -402,10 +402,19 @@ public struct AuroraWebhook: Sendable, Codable, Equatable {
 }
 
 extension AuroraWebhook: AuroraReadable {
-    /// Through `JSONDecoder`: subscriptions are read rarely (onboarding), not per event.
     public init(json: JSONValue) throws {
-        var out = JSONBytes(capacity: 256)
-        try out.value(json)
-        self = try JSONDecoder().decode(AuroraWebhook.self, from: Data(out.bytes))
+        guard let fields = json.objectValue else { throw AuroraShapeError("a webhook is not a JSON object") }
+        guard let event = fields["event"]?.stringValue, let urlTemplate = fields["url_template"]?.stringValue else {
+            throw AuroraShapeError("a webhook without event or url_template")
+        }
+        func text(_ name: String) -> String? { fields[name]?.text }
+        let enabled: Bool = switch fields["enabled"] {
+        case .bool(let value)?: value
+        case .string(let value)?: AuroraText.bool(value)
+        default: false
+        }
+        self.init(id: text("id"), description: text("description"), event: event, urlTemplate: urlTemplate, enabled: enabled,
+                  headerAuthKey: text("header_auth_key"), headerAuthValue: text("header_auth_value"),
+                  filters: fields["filters"].flatMap { $0.isNull ? nil : $0 })
     }
 }

@@ -1,19 +1,10 @@
 import Foundation
 import HTTPAPI
 
-/// A coding key made from any string, for reading fields under several names.
-public struct AnyKey: CodingKey {
-    public let stringValue: String
-    public let intValue: Int? = nil
-    public init(_ name: String) { stringValue = name }
-    public init?(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
-}
-
 /// Aurora's fields drift between API versions (2022.09, 2024.05): these readers of one JSON
 /// object accept every shape seen for a field and answer nil, never throw, for a field that is
-/// absent or unreadable. Implemented over `Decoder` (the `Decodable` conformances) and over a
-/// parsed ``JSONValue`` (what the client uses), with the same answers.
+/// absent or unreadable. Implemented once, over a parsed ``JSONValue`` (``JSONParser``: one pass
+/// over the answer, without `JSONDecoder`).
 public protocol AuroraFields {
     /// The first of `names` present as text, or as a number (written without a trailing `.0`).
     func string(_ names: String...) -> String?
@@ -44,7 +35,7 @@ extension AuroraFields {
 }
 
 /// An Aurora object read tolerantly through ``AuroraFields``.
-public protocol AuroraObject: Decodable, AuroraReadable {
+public protocol AuroraObject: AuroraReadable {
     init(fields: some AuroraFields) throws
 }
 
@@ -54,10 +45,6 @@ public protocol AuroraReadable {
 }
 
 extension AuroraObject {
-    public init(from decoder: any Decoder) throws {
-        try self.init(fields: decoder.container(keyedBy: AnyKey.self))
-    }
-
     public init(json: JSONValue) throws {
         guard let fields = json.objectValue else { throw AuroraShapeError("\(Self.self) is not a JSON object") }
         try self.init(fields: JSONFields(fields))
@@ -142,69 +129,7 @@ struct JSONFields: AuroraFields {
     func missing(_ name: String, _ what: String) -> any Error { AuroraShapeError(what) }
 }
 
-extension KeyedDecodingContainer: AuroraFields where Key == AnyKey {
-    /// The first of `names` present with a usable value.
-    public func string(_ names: String...) -> String? {
-        for name in names {
-            let key = AnyKey(name)
-            if let value = try? decodeIfPresent(String.self, forKey: key) { return value }
-            if let value = try? decodeIfPresent(Double.self, forKey: key) { return JSONValue.number(value).text }
-        }
-        return nil
-    }
-
-    /// A number sent as a number or as text such as "104%", "3.05" or "$40,260.00".
-    public func number(_ names: String...) -> Double? {
-        for name in names {
-            let key = AnyKey(name)
-            if let value = try? decodeIfPresent(Double.self, forKey: key) { return value }
-            if let text = try? decodeIfPresent(String.self, forKey: key), let value = AuroraText.number(text) { return value }
-        }
-        return nil
-    }
-
-    public func bool(_ name: String) -> Bool? {
-        let key = AnyKey(name)
-        if let value = try? decodeIfPresent(Bool.self, forKey: key) { return value }
-        if let text = try? decodeIfPresent(String.self, forKey: key) { return AuroraText.bool(text) }
-        return nil
-    }
-
-    /// A timestamp as "YYYY-MM-DD HH:MM:SS UTC" (the agreement and project objects) or ISO 8601.
-    public func date(_ names: String...) -> Date? {
-        for name in names {
-            if let text = try? decodeIfPresent(String.self, forKey: AnyKey(name)), let date = AuroraTimestamp.parse(text) {
-                return date
-            }
-        }
-        return nil
-    }
-
-    /// A nested object, or nil when absent, null or of another shape.
-    public func object<T: AuroraObject>(_ type: T.Type, _ name: String) -> T? {
-        (try? decodeIfPresent(T.self, forKey: AnyKey(name))) ?? nil
-    }
-
-    /// An array sent as a JSON array or as a string holding one (older design summaries).
-    public func flexibleArray<T: AuroraObject>(_ type: T.Type, _ name: String) -> [T]? {
-        let key = AnyKey(name)
-        if let array = try? decodeIfPresent([T].self, forKey: key) { return array }
-        if let text = try? decodeIfPresent(String.self, forKey: key), let data = text.data(using: .utf8) {
-            return try? JSONDecoder().decode([T].self, from: data)
-        }
-        return nil
-    }
-
-    public func numbers(_ name: String) -> [Double]? {
-        (try? decodeIfPresent([Double].self, forKey: AnyKey(name))) ?? nil
-    }
-
-    public func missing(_ name: String, _ what: String) -> any Error {
-        DecodingError.keyNotFound(AnyKey(name), .init(codingPath: codingPath, debugDescription: what))
-    }
-}
-
-/// How Aurora writes numbers and flags as text, for both readers.
+/// How Aurora writes numbers and flags as text.
 enum AuroraText {
     /// The number in text such as "104%", " 3.05 " or "$40,260.00": `%`, `$` and `,` are
     /// dropped and surrounding whitespace trimmed; what is left must be a number.

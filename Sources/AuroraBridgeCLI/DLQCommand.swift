@@ -3,6 +3,7 @@ import AuroraAPI
 import Bridge
 import CLISupport
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import Operations
@@ -120,13 +121,13 @@ struct DLQList: AsyncParsableCommand {
         logging.bootstrap()
         let letters = try filters.filter().apply(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
         if json {
-            let objects: [[String: Any]] = letters.map { letter in
-                ["time": letter.timeText, "tenant": letter.tenant, "eventId": letter.eventID, "auroraProjectId": letter.auroraProjectID,
-                 "attempts": letter.attempts, "errorClass": letter.errorClass, "errorMessage": letter.errorMessage,
-                 "partition": Int(letter.partition), "offset": letter.offset]
+            let objects: [JSONValue] = letters.map { letter in
+                ["time": .string(letter.timeText), "tenant": .string(letter.tenant), "eventId": .string(letter.eventID),
+                 "auroraProjectId": .string(letter.auroraProjectID), "attempts": .integer(letter.attempts),
+                 "errorClass": .string(letter.errorClass), "errorMessage": .string(letter.errorMessage),
+                 "partition": .integer(Int(letter.partition)), "offset": .integer(Int(letter.offset))]
             }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONCoding.pretty(objects))
             return
         }
         guard !letters.isEmpty else {
@@ -167,9 +168,8 @@ struct DLQShow: AsyncParsableCommand {
             print("dead letter \(source.dlqTopic)[\(letter.partition)]@\(letter.offset), \(letter.timeText)")
             print("key: \(letter.record.keyText ?? "-")")
             print("\nenvelope:")
-            if let object = try? JSONSerialization.jsonObject(with: Data(letter.record.value)),
-               let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
-                print(String(decoding: pretty, as: UTF8.self))
+            if let object = try? JSONParser.parse(letter.record.value), let pretty = try? JSONCoding.pretty(object) {
+                print(pretty)
             } else {
                 print(String(decoding: letter.record.value.prefix(2000), as: UTF8.self))
             }
@@ -203,10 +203,11 @@ struct DLQStats: AsyncParsableCommand {
         let stats = DeadLetterStats(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
         let format = Date.ISO8601FormatStyle()
         if json {
-            let object: [String: Any] = ["total": stats.total, "byTenant": stats.byTenant, "byErrorClass": stats.byErrorClass,
-                                         "oldest": stats.oldest.map { $0.formatted(format) } ?? NSNull(),
-                                         "newest": stats.newest.map { $0.formatted(format) } ?? NSNull()]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            let object: JSONValue = ["total": .integer(stats.total), "byTenant": .object(stats.byTenant.mapValues(JSONValue.integer)),
+                                     "byErrorClass": .object(stats.byErrorClass.mapValues(JSONValue.integer)),
+                                     "oldest": stats.oldest.map { .string($0.formatted(format)) } ?? .null,
+                                     "newest": stats.newest.map { .string($0.formatted(format)) } ?? .null]
+            print(try JSONCoding.pretty(object))
             return
         }
         print("\(stats.total) dead letter(s)" + (stats.oldest.map { ", oldest \($0.formatted(format)), newest \(stats.newest!.formatted(format))" } ?? ""))

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Bridge
 import CLISupport
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import NIOCore
@@ -163,7 +164,7 @@ struct DevCommand: AsyncParsableCommand {
 
     private func firstSignedProject(_ directory: URL) -> (String, SandboxProject)? {
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("sandbox-tenants.json").path),
-              let tenants = try? JSONDecoder().decode([SandboxTenant].self, from: data) else { return nil }
+              let tenants = try? JSONCoding.decoder.decode([SandboxTenant].self, from: data) else { return nil }
         for tenant in tenants {
             if let project = tenant.projects.first(where: { $0.agreementStatus == "signed" }) { return (tenant.slug, project) }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLISupport
 import Foundation
+import HTTPAPI
 import Logging
 import Sandbox
 import ServiceLifecycle
@@ -196,9 +197,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let sandbox = Sandbox(configuration: try sandboxConfiguration(), logger: logger)
         try await sandbox.start()
         if let tenantsOut {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try encoder.encode(sandbox.tenants).write(to: URL(fileURLWithPath: tenantsOut))
+            try JSONCoding.prettyEncoder.encode(sandbox.tenants).write(to: URL(fileURLWithPath: tenantsOut))
         }
         if let registryOut {
             let limits = SandboxRegistry.Limits(auroraRequestsPerMinute: auroraRPM, coperniqRequestsPerSecond: coperniqRPS,

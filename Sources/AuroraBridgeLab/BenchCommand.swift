@@ -3,6 +3,7 @@ import Bridge
 import CLISupport
 import Foundation
 import Gateway
+import HTTPAPI
 import Hummingbird
 import Kafka
 import Logging
@@ -72,12 +73,11 @@ struct KafkaBench: AsyncParsableCommand {
         case .consume: try await consume(configuration)
         }
         let seconds = (ContinuousClock.now - start).seconds
-        let result: [String: Any] = [
-            "mode": mode.rawValue, "messages": messages, "seconds": seconds,
-            "perSecond": Double(messages) / seconds, "peakResidentBytes": peakResidentBytes() ?? -1,
+        let result: JSONValue = [
+            "mode": .string(mode.rawValue), "messages": .integer(messages), "seconds": .number(seconds),
+            "perSecond": .number(Double(messages) / seconds), "peakResidentBytes": .integer(peakResidentBytes() ?? -1),
         ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        printFlushed(String(decoding: json, as: UTF8.self))
+        printFlushed(String(decoding: result.encoded(), as: UTF8.self))
     }
 
     private func produce(_ configuration: KafkaConfiguration) async throws {

@@ -90,7 +90,7 @@ struct ChaosCommand: AsyncParsableCommand {
                                          "--tenants-out", directory.appendingPathComponent("sandbox-tenants.json").path])
         let tenantsFile = registry.appendingPathComponent("tenants.yaml").path
         _ = try await firstLine(of: tenantsFile, what: "the sandbox")
-        let tenants = try JSONDecoder().decode([SandboxTenant].self,
+        let tenants = try JSONCoding.decoder.decode([SandboxTenant].self,
                                                from: Data(contentsOf: directory.appendingPathComponent("sandbox-tenants.json")))
         let broken = tenants[tenants.count - 1]
         try await post("http://127.0.0.1:\(sandboxPort)/sandbox/aurora/\(broken.slug)/revoke")
@@ -214,9 +214,9 @@ struct ChaosCommand: AsyncParsableCommand {
             .compactMap { $0.headers.text(RecordHeader.replayedFrom) }, by: { $0 }).mapValues(\.count)
 
         let stateAnswer = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/state"), timeout: .seconds(10))
-        let state = try JSONDecoder().decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 << 20)))
+        let state = try JSONCoding.decoder.decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 << 20)))
         let logAnswer = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/requests"), timeout: .seconds(30))
-        let attempts = AttemptOverlaps(try JSONDecoder().decode([LoggedRequest].self, from: Data(buffer: try await logAnswer.body.collect(upTo: 256 << 20))),
+        let attempts = AttemptOverlaps(try JSONCoding.decoder.decode([LoggedRequest].self, from: Data(buffer: try await logAnswer.body.collect(upTo: 256 << 20))),
                                        tenants: tenants)
         supervisor.stopAll()
         await supervisor.waitForAll()
@@ -317,8 +317,7 @@ struct ChaosCommand: AsyncParsableCommand {
                 statuses.append(status)
                 let body = try? await response.body.collect(upTo: 64 * 1024)
                 if status == 200 {
-                    let object = body.flatMap { try? JSONSerialization.jsonObject(with: Data(buffer: $0)) as? [String: Any] }
-                    return object?["eventId"] as? String
+                    return body.flatMap { try? JSONParser.parse(Data(buffer: $0)) }?["eventId"]?.stringValue
                 }
                 if (400..<500).contains(status) { return nil }
             }

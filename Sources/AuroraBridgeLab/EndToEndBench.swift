@@ -4,6 +4,7 @@ import AuroraAPI
 import Bridge
 import CLISupport
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import NIOCore
@@ -35,7 +36,7 @@ struct EndToEndBench: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let tenants = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
+        let tenants = try JSONCoding.decoder.decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
         let projects = tenants.flatMap { tenant in tenant.projects.filter { $0.agreementStatus == "signed" }.map { (tenant.slug, $0) } }
         guard !projects.isEmpty else { throw CLIError("the sandbox has no signed projects") }
         let directory = URL(fileURLWithPath: registry)
@@ -53,7 +54,7 @@ struct EndToEndBench: AsyncParsableCommand {
                     request.headers.add(name: WebhookRequestHeader.token, value: SandboxRegistry.token(slug, in: directory) ?? "")
                     guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)), response.status.code == 200,
                           let body = try? await response.body.collect(upTo: 4096),
-                          let id = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["eventId"] as? String else { return }
+                          let id = (try? JSONParser.parse(Data(buffer: body)))?["eventId"]?.stringValue else { return }
                     accepted.append(id)
                 }
             }
@@ -80,8 +81,8 @@ struct EndToEndBench: AsyncParsableCommand {
         } while ContinuousClock.now < deadline
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        let result: [String: Any] = ["sent": total, "accepted": wanted.count, "measured": latencies.count,
-                                     "p50Seconds": percentile(0.5), "p99Seconds": percentile(0.99), "maxSeconds": latencies.last ?? 0]
-        printFlushed(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        let result: JSONValue = ["sent": .integer(total), "accepted": .integer(wanted.count), "measured": .integer(latencies.count),
+                                 "p50Seconds": .number(percentile(0.5)), "p99Seconds": .number(percentile(0.99)), "maxSeconds": .number(latencies.last ?? 0)]
+        printFlushed(String(decoding: result.encoded(), as: UTF8.self))
     }
 }

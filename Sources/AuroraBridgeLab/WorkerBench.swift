@@ -40,7 +40,7 @@ struct WorkerBench: AsyncParsableCommand {
 
         func run() async throws {
             logging.bootstrap()
-            let tenants = try JSONDecoder().decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
+            let tenants = try JSONCoding.decoder.decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
             let projects = tenants.flatMap { tenant in tenant.projects.map { (tenant.slug, $0) } }
             guard !projects.isEmpty else { throw ValidationError("the sandbox has no projects") }
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap),
@@ -119,15 +119,14 @@ struct WorkerBench: AsyncParsableCommand {
             try await http.shutdown()
             let cpu = cpuSeconds() - cpuBefore
             let figures = stats.figures
-            let result: [String: Any] = [
-                "mode": mode.rawValue, "concurrency": configuration.concurrency, "processed": figures.count,
-                "firstStart": figures.firstStart, "lastEnd": figures.lastEnd,
-                "meanLatencySeconds": figures.meanLatency, "cpuSeconds": cpu,
-                "steadyEvents": events - warmup, "steadyCpuSeconds": finished.steadyCPUSeconds ?? -1,
-                "peakResidentBytes": peakResidentBytes() ?? -1,
+            let result: JSONValue = [
+                "mode": .string(mode.rawValue), "concurrency": .integer(configuration.concurrency), "processed": .integer(figures.count),
+                "firstStart": .number(figures.firstStart), "lastEnd": .number(figures.lastEnd),
+                "meanLatencySeconds": .number(figures.meanLatency), "cpuSeconds": .number(cpu),
+                "steadyEvents": .integer(events - warmup), "steadyCpuSeconds": .number(finished.steadyCPUSeconds ?? -1),
+                "peakResidentBytes": .integer(peakResidentBytes() ?? -1),
             ]
-            let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-            printFlushed(String(decoding: json, as: UTF8.self))
+            printFlushed(String(decoding: result.encoded(), as: UTF8.self))
         }
     }
 }

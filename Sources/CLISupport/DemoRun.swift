@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Bridge
 import Foundation
+import HTTPAPI
 import Kafka
 import Logging
 import NIOCore
@@ -29,7 +30,7 @@ public struct DemoRun: Sendable {
 
     public func run(count: Int) async throws -> Result {
         let data = try Data(contentsOf: directory.appendingPathComponent("sandbox-tenants.json"))
-        let tenants = try JSONDecoder().decode([SandboxTenant].self, from: data)
+        let tenants = try JSONCoding.decoder.decode([SandboxTenant].self, from: data)
         let registry = directory.appendingPathComponent("registry")
         // A few API faults, so retry tiers are used.
         var faults = HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/faults")
@@ -52,8 +53,8 @@ public struct DemoRun: Sendable {
                             request.headers.add(name: WebhookRequestHeader.token, value: SandboxRegistry.token(tenant, in: registry) ?? "")
                             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)) {
                                 let body = try? await response.body.collect(upTo: 64 * 1024)
-                                let object = body.flatMap { try? JSONSerialization.jsonObject(with: Data(buffer: $0)) as? [String: Any] }
-                                if response.status.code == 200, let id = object?["eventId"] as? String {
+                                let answer = body.flatMap { try? JSONParser.parse(Data(buffer: $0)) }
+                                if response.status.code == 200, let id = answer?["eventId"]?.stringValue {
                                     eventID = id
                                     break
                                 }
@@ -93,7 +94,7 @@ public struct DemoRun: Sendable {
         if tty { print("") }
 
         let stateAnswer = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/state"), timeout: .seconds(10))
-        let state = try JSONDecoder().decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 * 1024 * 1024)))
+        let state = try JSONCoding.decoder.decode(SandboxSnapshot.self, from: Data(buffer: try await stateAnswer.body.collect(upTo: 16 * 1024 * 1024)))
         let duplicates = state.tenants.reduce(0) { $0 + $1.duplicatesByAuroraID.count }
         let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         let unsettled = ids.subtracting(settled)

@@ -64,7 +64,7 @@ public struct CoperniqClient: Sendable {
     /// Adds a note to a project.
     public func addNote(projectID: Int, body: String) async throws {
         let response = try await api.send(.post, path: ["projects", String(projectID), "notes"],
-                                          body: try JSONEncoder().encode(["body": body]), operation: "add note")
+                                          body: try JSONCoding.encoder.encode(["body": body]), operation: "add note")
         try api.check(response, operation: "add note")
     }
 
@@ -73,7 +73,7 @@ public struct CoperniqClient: Sendable {
         var payload = ["url": url]
         if let name { payload["name"] = name }
         let response = try await api.send(.post, path: ["projects", String(projectID), "files"],
-                                          body: try JSONEncoder().encode(payload), operation: "add file")
+                                          body: try JSONCoding.encoder.encode(payload), operation: "add file")
         try api.check(response, operation: "add file")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 
 /// The gateway's HTTP surface as an OpenAPI 3.1 document, served at `/openapi.json`.
 /// A test checks every documented operation against the running gateway.
@@ -16,19 +17,19 @@ public enum GatewayOpenAPI {
     ]
 
     public static func document(tokenHeader: String) -> String {
-        func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
-        func string(_ maxLength: Int? = nil) -> [String: Any] {
-            var schema: [String: Any] = ["type": "string"]
-            if let maxLength { schema["maxLength"] = maxLength }
-            return schema
+        func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+        func string(_ maxLength: Int? = nil) -> JSONValue {
+            var schema: [String: JSONValue] = ["type": "string"]
+            if let maxLength { schema["maxLength"] = .integer(maxLength) }
+            return .object(schema)
         }
         // Exactly what WebhookRequest.validate enforces (ops/contract checks both directions).
-        func identifier(_ lengths: String) -> [String: Any] { ["type": "string", "pattern": "^[A-Za-z0-9._:-]{\(lengths)}$"] }
-        let responses: [String: Any] = Dictionary(uniqueKeysWithValues: webhookStatuses.map { status, text in
-            ("\(status)", ["description": text,
-                           "content": ["application/json": ["schema": ref(status == 200 ? "Accepted" : "Error")]]] as [String: Any])
-        })
-        let parameters: [[String: Any]] = [
+        func identifier(_ lengths: String) -> JSONValue { ["type": "string", "pattern": .string("^[A-Za-z0-9._:-]{\(lengths)}$")] }
+        let responses = JSONValue.object(Dictionary(uniqueKeysWithValues: webhookStatuses.map { status, text in
+            ("\(status)", ["description": .string(text),
+                           "content": ["application/json": ["schema": ref(status == 200 ? "Accepted" : "Error")]]] as JSONValue)
+        }))
+        let parameters: JSONValue = [
             ["name": "tenant", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[a-z0-9-]{1,64}$"]],
             ["name": "project_id", "in": "query", "required": true, "schema": identifier("1,128")],
             ["name": "agreement_id", "in": "query", "required": true, "schema": identifier("1,128")],
@@ -38,20 +39,20 @@ public enum GatewayOpenAPI {
             ["name": "financing_id", "in": "query", "schema": identifier("0,128"), "description": "empty when no financing was chosen"],
             ["name": "event", "in": "query", "schema": ["type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$", "default": "agreement_status_changed"]],
             ["name": "token", "in": "query", "schema": string(), "description": "the tenant's token, when no header can be set"],
-            ["name": tokenHeader, "in": "header", "schema": string(), "description": "the tenant's token (Aurora's header_auth_key)"],
+            ["name": .string(tokenHeader), "in": "header", "schema": string(), "description": "the tenant's token (Aurora's header_auth_key)"],
         ]
-        let get: [String: Any] = ["summary": "An Aurora webhook (agreement_status_changed)", "parameters": parameters, "responses": responses]
+        let get: [String: JSONValue] = ["summary": "An Aurora webhook (agreement_status_changed)", "parameters": parameters, "responses": responses]
         var post = get
         post["summary"] = "The same, with an optional JSON or form body (at most 64 KiB), kept in the envelope"
-        post["requestBody"] = ["required": false, "content": ["application/json": [String: Any](), "application/x-www-form-urlencoded": [String: Any]()]]
-        func simple(_ summary: String, _ statuses: [String: String]) -> [String: Any] {
-            ["get": ["summary": summary, "responses": statuses.mapValues { ["description": $0] }]]
+        post["requestBody"] = ["required": false, "content": ["application/json": [:], "application/x-www-form-urlencoded": [:]]]
+        func simple(_ summary: String, _ statuses: [String: String]) -> JSONValue {
+            ["get": ["summary": .string(summary), "responses": .object(statuses.mapValues { ["description": .string($0)] })]]
         }
-        let document: [String: Any] = [
+        let document: JSONValue = [
             "openapi": "3.1.0",
             "info": ["title": "AuroraBridge gateway", "version": "1"],
             "paths": [
-                "/webhooks/aurora/{tenant}": ["get": get, "post": post],
+                "/webhooks/aurora/{tenant}": ["get": .object(get), "post": .object(post)],
                 "/healthz": simple("The process is alive", ["200": "ok"]),
                 "/openapi.json": simple("This document", ["200": "OpenAPI 3.1"]),
             ],
@@ -61,7 +62,6 @@ public enum GatewayOpenAPI {
                           "properties": ["error": ["type": "string"], "detail": ["type": "string"]]],
             ]],
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: document.encoded(), as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 
 /// Why a webhook request is refused: an HTTP status and a JSON body `{error, detail}`.
 /// Nothing refused is ever published.
@@ -119,7 +120,7 @@ public enum WebhookRequest {
             throw WebhookRejection(400, "bad_encoding", "the body is not valid UTF-8")
         }
         if contentType?.lowercased().contains("json") == true {
-            guard (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil else {
+            guard (try? JSONParser.parse(body)) != nil else {
                 throw WebhookRejection(400, "invalid_json", "the body says application/json but is not valid JSON")
             }
         }

@@ -60,18 +60,18 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Extracts the service's own message: Aurora's `{"errors":[{"message"}]}` or Coperniq's
     /// `{"message","code","field"}`; truncated, so a huge body cannot flood a log line.
     static func serviceMessage(_ body: Data) -> String? {
-        guard !body.isEmpty, let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+        guard !body.isEmpty, let object = (try? JSONParser.parse(body))?.objectValue else {
             let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return text.isEmpty ? nil : text
         }
         var parts: [String] = []
-        if let errors = object["errors"] as? [[String: Any]] {
-            parts += errors.compactMap { $0["message"] as? String }
+        if let errors = object["errors"]?.arrayValue {
+            parts += errors.compactMap { $0["message"]?.stringValue }
         }
-        if let message = object["message"] as? String { parts.append(message) }
-        if let error = object["error"] as? String { parts.append(error) }
-        if let code = object["code"] as? String { parts.append("code \(code)") }
-        if let field = object["field"] as? String { parts.append("field \(field)") }
+        if let message = object["message"]?.stringValue { parts.append(message) }
+        if let error = object["error"]?.stringValue { parts.append(error) }
+        if let code = object["code"]?.stringValue { parts.append("code \(code)") }
+        if let field = object["field"]?.stringValue { parts.append("field \(field)") }
         let text = parts.joined(separator: "; ")
         return text.isEmpty ? nil : String(text.prefix(300))
     }

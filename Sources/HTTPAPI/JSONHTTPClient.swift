@@ -120,12 +120,9 @@ public struct JSONHTTPClient: Sendable {
                                     body: response.body, retryAfter: response.retryAfter)
     }
 
-    /// Shared: `JSONDecoder` is thread-safe, and making one costs more than decoding a small answer.
-    private static let decoder = JSONDecoder()
-
     public func decode<T: Decodable>(_ type: T.Type, from body: Data, operation: String) throws -> T {
         do {
-            return try Self.decoder.decode(T.self, from: body)
+            return try JSONCoding.decoder.decode(T.self, from: body)
         } catch {
             throw APIError.decoding(service: service, operation: operation, underlying: error)
         }

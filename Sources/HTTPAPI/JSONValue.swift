@@ -26,6 +26,8 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let value): try container.encode(value)
+        // Whole numbers without a fraction, as JSONBytes writes them.
+        case .number(let value) where value.rounded() == value && abs(value) < 1e15: try container.encode(Int64(value))
         case .number(let value): try container.encode(value)
         case .bool(let value): try container.encode(value)
         case .null: try container.encodeNil()

@@ -105,9 +105,7 @@ public struct FailureHeaders: Sendable, Equatable {
         var headers: [KafkaHeader] = []
         if let eventID = eventID ?? carried.text(RecordHeader.eventID) { headers.append(KafkaHeader(RecordHeader.eventID, eventID)) }
         if let tenant = tenant ?? carried.text(RecordHeader.tenant) { headers.append(KafkaHeader(RecordHeader.tenant, tenant)) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let historyText = (try? encoder.encode(history)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let historyText = (try? JSONCoding.encoder.encode(history)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         headers += [
             KafkaHeader(RecordHeader.traceparent, trace.description),
             KafkaHeader(RecordHeader.attempt, String(attempt)),
@@ -144,6 +142,6 @@ public struct FailureHeaders: Sendable, Equatable {
 
     private static func history(_ text: String?) -> [FailedAttempt] {
         guard let text else { return [] }
-        return (try? JSONDecoder().decode([FailedAttempt].self, from: Data(text.utf8))) ?? []
+        return (try? JSONCoding.decoder.decode([FailedAttempt].self, from: Data(text.utf8))) ?? []
     }
 }

@@ -133,6 +133,6 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
 
     /// Reads a record value of either version.
     public static func decode(_ bytes: [UInt8]) throws -> OutcomeRecord {
-        try JSONDecoder().decode(OutcomeRecord.self, from: Data(bytes))
+        try JSONCoding.decoder.decode(OutcomeRecord.self, from: Data(bytes))
     }
 }

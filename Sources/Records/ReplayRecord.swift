@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Kafka
 
 /// A replayed dead letter's record and its replay ledger entry, written in one transaction by
@@ -75,9 +76,7 @@ public struct ReplayLedgerEntry: Sendable, Codable, Equatable {
 
     /// The ledger record of `deadLetter`.
     public func record(for deadLetter: KafkaMessage, topic: String) -> KafkaRecord {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return KafkaRecord(topic: topic, key: Array(Self.key(of: deadLetter).utf8), value: Array((try? encoder.encode(self)) ?? Data()))
+        KafkaRecord(topic: topic, key: Array(Self.key(of: deadLetter).utf8), value: Array((try? JSONCoding.encoder.encode(self)) ?? Data()))
     }
 
     /// A ledger record's key and entry (nil for a tombstone or a value that is not an entry); nil
@@ -86,6 +85,6 @@ public struct ReplayLedgerEntry: Sendable, Codable, Equatable {
     public static func read(_ record: KafkaMessage, deadLetterTopic: String) -> (key: String, entry: ReplayLedgerEntry?)? {
         guard var key = record.keyText else { return nil }
         if key.split(separator: "/").count == 2 { key = "\(deadLetterTopic)/\(key)" }
-        return (key, try? JSONDecoder().decode(ReplayLedgerEntry.self, from: Data(record.value)))
+        return (key, try? JSONCoding.decoder.decode(ReplayLedgerEntry.self, from: Data(record.value)))
     }
 }

@@ -29,29 +29,9 @@ extension WebhookEnvelope {
     /// key still keeps the tenant's projects apart (they run concurrently).
     public static let partitionKeySeparator = UInt8(ascii: "/")
 
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        }
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    public static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            if let date = UTCTimestamp.parse(text) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "receivedAt '\(text)' is not ISO 8601")
-        }
-        return decoder
-    }()
-
-    /// The record value: compact JSON, keys sorted (the same shape ``encoder`` writes), written by
-    /// hand because the gateway encodes one per request.
+    /// The record value: compact JSON, keys sorted (the shape `JSONEncoder` writes with `.sortedKeys`
+    /// and ISO 8601 dates with milliseconds; `RecordsTests` compares them), written by hand because
+    /// the gateway encodes one per request (`aurora-bridge-lab bench gateway-core`).
     public func encoded() throws -> Data { Data(recordValue()) }
 
     /// The record value as bytes (see ``encoded()``).
@@ -84,8 +64,8 @@ extension WebhookEnvelope {
         return out.bytes
     }
 
-    /// Reads a record value (what ``encoded()`` or ``encoder`` wrote), as strictly as `decoder`
-    /// would: required fields present with their types, optional ones absent, null or typed.
+    /// Reads a record value (what ``encoded()`` wrote), as strictly as `JSONDecoder` would: required
+    /// fields present with their types, optional ones absent, null or typed.
     public static func decode(_ data: Data) throws -> WebhookEnvelope {
         try WebhookEnvelope(json: JSONParser.parse(data))
     }

@@ -24,7 +24,7 @@ struct ControlRoutes: Sendable {
         router.post("sandbox/faults") { request, _ in
             do {
                 let buffer = try await request.body.collect(upTo: 1 << 16)
-                let faults = buffer.readableBytes == 0 ? FaultProfile.none : try JSONDecoder().decode(FaultProfile.self, from: Data(buffer.readableBytesView))
+                let faults = buffer.readableBytes == 0 ? FaultProfile.none : try JSONCoding.decoder.decode(FaultProfile.self, from: Data(buffer.readableBytesView))
                 for rate in [faults.serverErrorRate, faults.rateLimitRate, faults.conflictRate, faults.timeoutRate, faults.dropRate]
                 where !(0...1).contains(rate) {
                     return problem(400, "rates must be between 0 and 1")

@@ -40,10 +40,7 @@ struct Reply: Sendable {
     }
 
     static func encodable(_ value: some Encodable, status: Int = 200) -> Reply {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        let data = (try? JSONCoding.prettyEncoder.encode(value)) ?? Data("null".utf8)
         return Reply(status: status, body: .data(data, contentType: "application/json; charset=utf-8"))
     }
 

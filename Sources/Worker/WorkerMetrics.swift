@@ -111,15 +111,13 @@ public struct ConsumerLag: Sendable, Equatable {
     /// The lags in a librdkafka statistics JSON document (`topics.*.partitions.*.consumer_lag`),
     /// for partitions this consumer fetches; unknown lags (-1) and the internal partition -1 are left out.
     public static func parse(statistics json: String) -> [ConsumerLag] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let topics = object["topics"] as? [String: Any] else { return [] }
+        guard let topics = (try? JSONParser.parse(Array(json.utf8)))?["topics"]?.objectValue else { return [] }
         var lags: [ConsumerLag] = []
         for (topic, value) in topics {
-            guard let partitions = (value as? [String: Any])?["partitions"] as? [String: Any] else { continue }
-            for (key, value) in partitions {
-                guard let partition = Int32(key), partition >= 0, let fields = value as? [String: Any],
-                      let lag = (fields["consumer_lag"] as? NSNumber)?.int64Value, lag >= 0 else { continue }
-                if let state = fields["fetch_state"] as? String, state == "none" { continue }
+            guard let partitions = value["partitions"]?.objectValue else { continue }
+            for (key, fields) in partitions {
+                guard let partition = Int32(key), partition >= 0, let lag = fields["consumer_lag"]?.intValue.map(Int64.init), lag >= 0 else { continue }
+                if fields["fetch_state"]?.stringValue == "none" { continue }
                 lags.append(ConsumerLag(topic: topic, partition: partition, lag: lag))
             }
         }

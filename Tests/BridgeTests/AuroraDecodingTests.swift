@@ -7,7 +7,7 @@ import Testing
 @Suite("Aurora's number shapes")
 struct AuroraDecodingTests {
     private func pricing(_ json: String) throws -> AuroraPricing {
-        try JSONDecoder().decode(AuroraPricing.self, from: Data(json.utf8))
+        try AuroraPricing(json: JSONParser.parse(Array(json.utf8)))
     }
 
     @Test("prices and percentages arrive as numbers or as text with $, %, thousands separators and spaces")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import Records
 import Testing
+import TestSupport
 
 @Suite("Webhook envelope")
 struct EnvelopeTests {
@@ -17,7 +18,7 @@ struct EnvelopeTests {
         #expect(try WebhookEnvelope.decode(data) == envelope)
         #expect(try JSONSerialization.jsonObject(with: data) is [String: Any])
         // The same bytes JSONEncoder writes with sorted keys, so tools see one shape.
-        #expect(try WebhookEnvelope.decode(WebhookEnvelope.encoder.encode(envelope)) == envelope)
+        #expect(try WebhookEnvelope.decode(WebhookEnvelope.referenceEncoder.encode(envelope)) == envelope)
         let bare = WebhookEnvelope(id: "e-2", tenant: "t", params: [:], receivedAt: Date(timeIntervalSince1970: 0))
         #expect(try WebhookEnvelope.decode(bare.encoded()) == bare)
         #expect(bare.kafkaKey == "t/-")

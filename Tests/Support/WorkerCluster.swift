@@ -117,3 +117,29 @@ extension WorkerMetrics {
     /// The Prometheus text of metrics made by ``onOwnRegistry()``.
     public var text: String { exposition?() ?? "" }
 }
+
+extension WebhookEnvelope {
+    /// `JSONEncoder` configured for the envelope's shape: the reference the hand-written record
+    /// value (`Records`) is compared with.
+    public static let referenceEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// `JSONDecoder` configured for the envelope's shape: what the hand-written reader must agree with.
+    public static let referenceDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = RecordTimestamp.parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "receivedAt '\(text)' is not ISO 8601")
+        }
+        return decoder
+    }()
+}
