@@ -1,8 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPAPI
 import NIOCore
-import NIOHTTP1
-import NIOPosix
 
 /// One webhook call Aurora made (or is retrying) to a subscription's URL.
 public struct AuroraWebhookDelivery: Sendable, Codable, Equatable {
@@ -106,7 +105,7 @@ extension SandboxState {
                 var status: Int?
                 var failure: String?
                 do {
-                    status = try await LoopbackHTTP.get(delivery.url, headers: delivery.headers, timeout: timeout)
+                    status = try await WebhookCaller.get(delivery.url, headers: delivery.headers, timeout: timeout)
                 } catch {
                     failure = "\(error)"
                 }
@@ -126,60 +125,24 @@ extension SandboxState {
     }
 }
 
-/// A minimal HTTP/1.1 GET over plain TCP (webhook calls go to a receiver on this machine).
-enum LoopbackHTTP {
+/// Webhook calls, as Aurora makes them: a GET with the subscription's headers, the answer's status
+/// read, any body drained.
+enum WebhookCaller {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     /// Sends the GET and returns the answer's status code.
     static func get(_ url: String, headers: [String: String], timeout: Duration) async throws -> Int {
-        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
-            throw Failure(description: "not a URL: \(url)")
+        guard let components = URLComponents(string: url), components.host?.isEmpty == false,
+              ["http", "https"].contains(components.scheme?.lowercased() ?? "") else {
+            throw Failure(description: "not an http(s) URL: \(url)")
         }
-        guard components.scheme?.lowercased() == "http" else {
-            throw Failure(description: "the sandbox delivers webhooks over plain http only")
-        }
-        let port = components.port ?? 80
-        var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
-        if let query = components.percentEncodedQuery { target += "?" + query }
-        let connectHost = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        let requestTarget = target
-        let hostHeader = components.port.map { "\(host):\($0)" } ?? host
-
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask {
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(.seconds(5))
-                    .connect(host: connectHost, port: port) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                            return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                        }
-                    }
-                return try await channel.executeThenClose { inbound, outbound in
-                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: requestTarget)
-                    head.headers.add(name: "Host", value: hostHeader)
-                    head.headers.add(name: "User-Agent", value: "Aurora-Webhooks/1.0 (AuroraBridge sandbox)")
-                    head.headers.add(name: "Connection", value: "close")
-                    for (name, value) in headers { head.headers.add(name: name, value: value) }
-                    try await outbound.write(.head(head))
-                    try await outbound.write(.end(nil))
-                    var status: Int?
-                    for try await part in inbound {
-                        if case .head(let response) = part { status = Int(response.status.code) }
-                        if case .end = part { break }
-                    }
-                    guard let status else { throw Failure(description: "connection closed without an answer") }
-                    return status
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw Failure(description: "no answer within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: "Aurora-Webhooks/1.0 (AuroraBridge sandbox)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
     }
 }
