@@ -5,7 +5,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
-import Kafka
+@_spi(Testing) import Kafka
 import Logging
 import NIOCore
 import NIOEmbedded

@@ -160,8 +160,8 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Raises a fatal error in this producer as the cluster would (librdkafka's own test hook): for
-    /// tests and incident drills of what the service does when its producer is fenced.
-    public func simulateFatalError(_ code: KafkaError.Code, reason: String) {
+    /// tests and drills of what the service does when its producer is fenced.
+    @_spi(Testing) public func simulateFatalError(_ code: KafkaError.Code, reason: String) {
         _ = rd_kafka_test_fatal_error(client.handle, code.rdValue, reason)
     }
 

@@ -102,7 +102,7 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var offset: Int64
 
     /// A report made outside librdkafka (publishers that stand in for Kafka in benchmarks and tests).
-    public init(topic: String, partition: Int32, offset: Int64) {
+    @_spi(Testing) public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

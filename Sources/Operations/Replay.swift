@@ -100,12 +100,17 @@ public struct DeadLetterReplayer: Sendable {
     /// Replays `letters` in transactions of ``batchSize``, each with the ledger entries of its
     /// records; `ledger` gains the committed ones. A batch that fails is aborted and reported
     /// (a fenced producer stops: the rest is reported too).
-    /// - Parameters:
-    ///   - beforeCommit: runs after a batch's records are written, before the commit (tests).
-    ///   - progress: the number of dead letters done so far.
+    /// - Parameter progress: the number of dead letters done so far.
     public func replay(_ letters: [DeadLetter], replayID: String, ledger: inout ReplayLedger,
-                       beforeCommit: @Sendable () async throws -> Void = {},
                        progress: (Int) -> Void = { _ in }) async -> [Failure] {
+        await replay(letters, replayID: replayID, ledger: &ledger, beforeCommit: {}, progress: progress)
+    }
+
+    /// ``replay(_:replayID:ledger:progress:)`` with `beforeCommit` run after a batch's records are
+    /// written, before its commit (tests fence the producer there).
+    @_spi(Testing) public func replay(_ letters: [DeadLetter], replayID: String, ledger: inout ReplayLedger,
+                                      beforeCommit: @Sendable () async throws -> Void,
+                                      progress: (Int) -> Void = { _ in }) async -> [Failure] {
         var failures: [Failure] = []
         var done = 0
         var start = letters.startIndex

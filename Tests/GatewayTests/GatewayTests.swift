@@ -1,7 +1,7 @@
 import Bridge
 import Foundation
 import Gateway
-import Kafka
+@_spi(Testing) import Kafka
 import Records
 import Testing
 import TestSupport

@@ -2,9 +2,9 @@ import AuroraAPI
 import Bridge
 import Foundation
 import Hummingbird
-import Kafka
+@_spi(Testing) import Kafka
 import Logging
-import Operations
+@_spi(Testing) import Operations
 import Records
 import Sandbox
 import Synchronization
