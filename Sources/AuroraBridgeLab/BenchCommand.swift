@@ -10,7 +10,7 @@ import Logging
 import Records
 import ServiceLifecycle
 
-/// `aurora-bridge bench …`: load generators measured by ops/bench.
+/// `aurora-bridge-lab bench …`: load generators measured by ops/bench.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -26,9 +26,9 @@ struct KafkaBench: AsyncParsableCommand {
         abstract: "Produce (acks=all, idempotent) or consume N records and report the rate.",
         discussion: """
             Example (ops/bench/run does this beside kcat on the same cluster):
-              aurora-bridge bench kafka produce --bootstrap 127.0.0.1:9092 \\
+              aurora-bridge-lab bench kafka produce --bootstrap 127.0.0.1:9092 \\
                 --topic bench --messages 500000
-              aurora-bridge bench kafka consume --bootstrap 127.0.0.1:9092 \\
+              aurora-bridge-lab bench kafka consume --bootstrap 127.0.0.1:9092 \\
                 --topic bench --messages 500000
             """
     )
@@ -152,7 +152,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
         abstract: "Serve GET /webhooks/aurora/:tenant answering 200 {eventId} without doing anything (a baseline).",
         discussion: """
             Example:
-              aurora-bridge bench http-ceiling --port 8099 &
+              aurora-bridge-lab bench http-ceiling --port 8099 &
               wrk -c 64 -d 10s 'http://127.0.0.1:8099/webhooks/aurora/t?project_id=p'
 
             With --publish-to the route publishes a fixed webhook record (keyed by the query string) with the \

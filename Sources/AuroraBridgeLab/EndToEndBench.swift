@@ -12,7 +12,7 @@ import Records
 import Sandbox
 import Worker
 
-/// `aurora-bridge bench e2e`: webhooks at a steady rate through a running gateway; the latency from
+/// `aurora-bridge-lab bench e2e`: webhooks at a steady rate through a running gateway; the latency from
 /// the gateway's receipt to the outcome record, per event.
 struct EndToEndBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +21,7 @@ struct EndToEndBench: AsyncParsableCommand {
         discussion: """
             ops/bench/run e2e starts Kafka, the sandbox (--registry-out, --tenants-out), a gateway and \
             a worker, then:
-              aurora-bridge bench e2e --gateway http://127.0.0.1:8098 --bootstrap B \\
+              aurora-bridge-lab bench e2e --gateway http://127.0.0.1:8098 --bootstrap B \\
                 --registry DIR --sandbox-tenants FILE --rate 40 --seconds 20
             """
     )

@@ -11,7 +11,7 @@ import Sandbox
 import Synchronization
 import Worker
 
-/// `aurora-bridge bench worker publish|run`: the worker figures of ops/bench.
+/// `aurora-bridge-lab bench worker publish|run`: the worker figures of ops/bench.
 struct WorkerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
@@ -19,10 +19,10 @@ struct WorkerBench: AsyncParsableCommand {
         discussion: """
             ops/bench/run starts `aurora-bridge kafka` and `aurora-bridge sandbox --registry-out DIR \
             --tenants-out FILE`, then:
-              aurora-bridge bench worker publish --bootstrap B --sandbox-tenants FILE \\
-                --events 10000
-              aurora-bridge bench worker run --bootstrap B --tenants DIR/tenants.yaml \\
-                --events 10000 --mode pool --concurrency 256
+              aurora-bridge-lab bench worker publish --bootstrap B \\
+                --sandbox-tenants FILE --events 10000
+              aurora-bridge-lab bench worker run --bootstrap B \\
+                --tenants DIR/tenants.yaml --events 10000 --mode pool --concurrency 256
             `run` stops when coperniq.projects holds --events outcome records (several `run` \
             processes in one --group share the work) and prints one JSON line of figures.
             """,
