@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -303,3 +303,29 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Micro benchmarks (package-benchmark), the way Hummingbird keeps its own: only when asked for, so
+// builds of the service, CI and the image do not carry them.
+//   AURORA_BRIDGE_BENCHMARKS=1 swift package benchmark    (or: ops/bench/run micro)
+if Context.environment["AURORA_BRIDGE_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "AuroraBridgeBenchmarks",
+            dependencies: [
+                "AuroraAPI", "Bridge", "CoperniqAPI", "Gateway", "HTTPAPI", "Kafka", "Records",
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Benchmarks/AuroraBridgeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    )
+}
