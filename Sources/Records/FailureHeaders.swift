@@ -130,6 +130,12 @@ public struct FailureHeaders: Sendable, Equatable {
             + [KafkaHeader(RecordHeader.retriedFrom, message.topic)]
     }
 
+    /// The failed attempts a record carries: 0 for a fresh webhook. (Reads one header, not the
+    /// history: the worker asks on every record.)
+    public static func attempts(of message: KafkaMessage) -> Int {
+        Int(message.headers.text(RecordHeader.attempt) ?? "") ?? 0
+    }
+
     /// When a retry tier record is due, nil when it has no (readable) due time.
     public static func nextAttemptAt(_ message: KafkaMessage) -> Date? {
         RecordTimestamp.parse(message.headers.text(RecordHeader.nextAttemptAt))

@@ -47,7 +47,7 @@ struct EventRunner: Sendable {
             return true
         }
         let started = ContinuousClock.now
-        let failedBefore = FailureHeaders(message)?.attempt ?? 0
+        let failedBefore = FailureHeaders.attempts(of: message)
         let attempt = failedBefore + 1
         let trace = TraceParent.continuing(message.headers.text(RecordHeader.traceparent))
         var logger = self.logger
@@ -105,15 +105,17 @@ struct EventRunner: Sendable {
         metrics.event(tenant: tenant, disposition: disposition, errorClass: outcome.failure?.errorClass,
                       latencyFromReceipt: disposition == .retry ? nil : .seconds(now.timeIntervalSince(envelope.receivedAt)),
                       attempt: .now - started)
-        let error = FailureHeaders.singleLine(outcome.failure?.message ?? "-")
-        switch disposition {
-        case .retry:
+        switch (disposition, outcome.failure) {
+        case (.retry, let failure?):
             logger.warning("event failed; retrying later", metadata: [
-                "error-class": "\(outcome.failure.map { "\($0.errorClass)" } ?? "-")", "error": "\(error)", "to": "\(record.topic)"])
-        case .deadLetter:
-            logger.error("event dead-lettered", metadata: ["error-class": "\(outcome.failure.map { "\($0.errorClass)" } ?? "-")", "error": "\(error)"])
-        case .finished(let result):
+                "error-class": "\(failure.errorClass)", "error": "\(FailureHeaders.singleLine(failure.message))", "to": "\(record.topic)"])
+        case (.deadLetter, let failure?):
+            logger.error("event dead-lettered", metadata: [
+                "error-class": "\(failure.errorClass)", "error": "\(FailureHeaders.singleLine(failure.message))"])
+        case (.finished(let result), _):
             logger.info("event \(result.rawValue)", metadata: ["outcome": "\(outcome)"])
+        case (.retry, nil), (.deadLetter, nil):
+            break  // a retry or a dead letter always has its failure
         }
         return true
     }

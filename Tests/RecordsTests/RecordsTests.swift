@@ -53,6 +53,7 @@ struct RecordsTests {
         #expect(FailureHeaders(retryMessage) == retry)
         #expect(retry.attempt == 1 && retry.errorMessage == "Service Unavailable" && retry.sourceOffset == 41)
         #expect(FailureHeaders.nextAttemptAt(retryMessage) == firstFailure.addingTimeInterval(30))
+        #expect(FailureHeaders.attempts(of: retryMessage) == 1 && FailureHeaders.attempts(of: Self.webhookMessage()) == 0)
 
         // Due: back to the webhooks topic, `retried-from` naming the tier, the due time spent.
         let due = KafkaRecord(topic: Topics.default.webhooks, key: retryMessage.key, value: retryMessage.value,
