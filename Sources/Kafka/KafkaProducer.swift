@@ -222,37 +222,3 @@ public final class KafkaProducer: Service, Sendable {
         client.destroy()
     }
 }
-
-/// A record to produce with ``KafkaProducer/send(_:)``.
-public struct KafkaRecord: Sendable {
-    public var topic: String
-    /// The partition to write to; nil lets the producer's ``KafkaPartitioner`` choose by key.
-    public var partition: Int32?
-    public var key: [UInt8]?
-    public var value: [UInt8]
-    public var headers: [KafkaHeader]
-
-    public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []) {
-        self.topic = topic
-        self.partition = partition
-        self.key = key
-        self.value = value
-        self.headers = headers
-    }
-}
-
-/// How a producer picks the partition of a record that names none.
-public enum KafkaPartitioner: Sendable, Equatable {
-    /// librdkafka's `partitioner` property (default `consistent_random`: a CRC32 of the whole key).
-    case configured
-    /// murmur2 (Java's default partitioner) of the key's bytes before the first `separator`, or of
-    /// the whole key when it has none: records whose keys share that prefix share a partition.
-    /// With keys `tenant/project`, every record of a tenant lands in one partition while the key
-    /// still names the project.
-    case keyPrefix(separator: UInt8)
-
-    func install(on conf: OpaquePointer) {
-        guard case .keyPrefix(let separator) = self else { return }
-        kafka_shim_partition_by_key_prefix(conf, separator)
-    }
-}
