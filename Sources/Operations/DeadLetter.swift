@@ -26,7 +26,7 @@ public struct DeadLetter: Sendable {
     public var eventID: String { record.headers.text(RecordHeader.eventID) ?? envelope?.id ?? "-" }
     public var tenant: String { record.headers.text(RecordHeader.tenant) ?? envelope?.tenant ?? "-" }
     public var auroraProjectID: String { envelope?.projectID ?? "-" }
-    public var attempts: Int { failure?.attempt ?? 0 }
+    public var attempts: Int { FailureHeaders.attempts(of: record) }
     public var errorClass: String { failure?.errorClass ?? "-" }
     public var errorMessage: String { failure?.errorMessage ?? "" }
     public var firstFailedAt: Date? { failure?.firstFailedAt }

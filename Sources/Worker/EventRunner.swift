@@ -80,11 +80,11 @@ struct EventRunner: Sendable {
         let disposition: EventDisposition
         switch outcome {
         case .created, .updated, .skipped:
-            guard let outcomeRecord = records.outcomeRecord(for: message, envelope: envelope, outcome: outcome, attempts: attempt,
-                                                            trace: trace, now: now),
-                  let result = OutcomeRecord.Result(outcome) else { preconditionFailure("a finished outcome has a record") }
-            record = outcomeRecord
-            disposition = .finished(result)
+            guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, processedAt: now) else {
+                preconditionFailure("a finished outcome has a record")
+            }
+            record = records.outcomeRecord(value, for: message, envelope: envelope, trace: trace)
+            disposition = .finished(value.outcome)
         case .retry(let failure), .deadLetter(let failure):
             let decision: RetryPolicy.Decision = if case .retry = outcome { configuration.retry.decide(failure, attempts: attempt) } else { .deadLetter }
             switch decision {

@@ -29,12 +29,9 @@ struct RecordFactory: Sendable {
         KafkaRecord(topic: topics.webhooks, key: message.key, value: message.value, headers: FailureHeaders.dueRetryHeaders(message))
     }
 
-    /// The outcomes record of a finished event; nil for a retry or a dead letter.
-    func outcomeRecord(for message: KafkaMessage, envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int,
-                       trace: TraceParent, now: Date) -> KafkaRecord? {
-        guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempts, processedAt: now) else { return nil }
-        let headers = [KafkaHeader(RecordHeader.eventID, envelope.id), KafkaHeader(RecordHeader.tenant, envelope.tenant),
-                       KafkaHeader(RecordHeader.traceparent, trace.description)]
-        return KafkaRecord(topic: topics.outcomes, key: message.key, value: value.encoded(), headers: headers)
+    /// The outcomes record of a finished event: `value`, keyed as the event was, with the webhook
+    /// record's own headers (event id, tenant, the trace continued).
+    func outcomeRecord(_ value: OutcomeRecord, for message: KafkaMessage, envelope: WebhookEnvelope, trace: TraceParent) -> KafkaRecord {
+        KafkaRecord(topic: topics.outcomes, key: message.key, value: value.encoded(), headers: WebhookRecord.headers(for: envelope, trace: trace))
     }
 }
