@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -49,10 +50,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .target(name: "AuroraAPI", dependencies: ["HTTPAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .target(name: "CoperniqAPI", dependencies: ["HTTPAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .target(name: "AuroraAPI", dependencies: ["HTTPAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        .target(name: "CoperniqAPI", dependencies: ["HTTPAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Tracing", package: "swift-distributed-tracing")]),
         // The domain core: envelope, tenants, mapping, processing of one event, limiters.
         .target(
             name: "Bridge",
@@ -66,10 +68,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The wire contract: topics, headers, and every record's writer and reader side by side.
-        .target(name: "Records", dependencies: ["Bridge", "HTTPAPI", "Kafka"]),
+        .target(name: "Records", dependencies: ["Bridge", "HTTPAPI", "Kafka", .product(name: "Instrumentation", package: "swift-distributed-tracing")]),
         // Simulated Aurora and Coperniq APIs on loopback.
         .target(
             name: "Sandbox",
@@ -97,6 +100,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The consumer runtime: key-ordered concurrency, offsets, retry tiers, dead letters, metrics.
@@ -112,6 +116,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // Operator tools: dead letters and their replay ledger, tenant checks, Aurora subscriptions.
@@ -202,6 +207,8 @@ let package = Package(
                 "Kafka", "Bridge", "Records", "Sandbox", "Worker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             path: "Tests/Support"
         ),
@@ -215,7 +222,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "Bridge", "Kafka", "TestSupport"]),
+        .testTarget(
+            name: "RecordsTests",
+            dependencies: ["Records", "Bridge", "Kafka", "TestSupport", .product(name: "Instrumentation", package: "swift-distributed-tracing")]
+        ),
         .testTarget(
             name: "SandboxTests",
             dependencies: [
@@ -246,6 +256,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(
@@ -261,6 +272,7 @@ let package = Package(
                 "TestSupport",
                 "AuroraBridgeCLI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(

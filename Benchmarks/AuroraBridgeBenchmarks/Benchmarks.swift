@@ -49,14 +49,14 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Records: outcome record, failure headers") { benchmark in
         let message = KafkaMessage(topic: "aurora.webhooks", partition: 3, offset: 41, key: Array(Samples.envelope.kafkaKey.utf8),
                                    value: Samples.envelope.recordValue(),
-                                   headers: WebhookRecord.headers(for: Samples.envelope, trace: TraceParent.continuing(nil)))
+                                   headers: WebhookRecord.headers(for: Samples.envelope, trace: RecordTrace(TraceParent.continuing(nil))))
         let link = ProjectLink(tenant: "acme-solar", auroraProjectID: "p-1", coperniqProjectID: 812, title: "Jane Doe – 42 Main St")
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(OutcomeRecord(envelope: Samples.envelope, outcome: .created(link), attempts: 1, processedAt: Date())?.encoded())
             let failure = FailureHeaders.after(message, errorClass: .serverError("aurora"), errorMessage: "503", attempts: 1,
                                                consumerGroup: "g", nextAttemptAt: Date(), now: Date())
-            blackHole(failure.headers(eventID: nil, tenant: nil, trace: TraceParent.continuing(nil), carrying: message.headers))
+            blackHole(failure.headers(eventID: nil, tenant: nil, trace: RecordTrace(TraceParent.continuing(nil)), carrying: message.headers))
         }
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPAPI
+import Tracing
 
 /// Aurora Solar's API for one tenant and one API key: the reads a signed agreement needs.
 ///
@@ -19,12 +20,14 @@ public struct AuroraClient: Sendable {
     ///   - throttle: the key's rate limiter (Aurora allows about 90 requests a minute per key).
     public init(baseURL: String = AuroraClient.productionURL, tenantID: String, apiKey: String, apiVersion: String? = nil,
                 http: HTTPClient = .shared, throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil,
+                tracer: (any Tracer)? = nil) {
         var headers = [("Authorization", "Bearer \(apiKey)")]
         if let apiVersion { headers.append(("Aurora-API-Version", apiVersion)) }
         self.tenantID = tenantID
         self.api = JSONHTTPClient(service: "aurora", baseURL: baseURL, headers: headers, http: http,
-                                  throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer)
+                                  throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer,
+                                  tracer: tracer)
     }
 
     /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPAPI
+import Tracing
 
 /// Coperniq's public API (v1) for one company's API key (`x-api-key`).
 /// Failures throw ``APIError`` classified retryable or permanent; the error body
@@ -13,9 +14,11 @@ public struct CoperniqClient: Sendable {
     /// - Parameter throttle: the key's limiter (Coperniq allows 100 requests/s and 5,000/day per key).
     public init(baseURL: String = CoperniqClient.productionURL, apiKey: String, http: HTTPClient = .shared,
                 throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil,
+                tracer: (any Tracer)? = nil) {
         api = JSONHTTPClient(service: "coperniq", baseURL: baseURL, headers: [("x-api-key", apiKey)], http: http,
-                             throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer)
+                             throttle: throttle, timeout: timeout, maxRetryAfter: maxRetryAfter, observer: observer,
+                             tracer: tracer)
     }
 
     /// Projects whose property (a standard field or a custom keyName) equals `value`, archived included.

@@ -33,7 +33,8 @@ extension WebhookGateway {
         })
         let webhook = "/webhooks/aurora/:tenant"
         // The headers the gateway reads, found in one pass over the request's fields.
-        let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", WebhookRequestHeader.traceparent, "Content-Type"])
+        let readHeaders = RequestHeaderNames([configuration.tokenHeader, "Authorization", "User-Agent", WebhookRequestHeader.traceparent,
+                                            WebhookRequestHeader.tracestate, "Content-Type"])
         for method in [HTTPRequest.Method.get, .post] {
             router.on(RouterPath(webhook), method: method) { request, context -> Response in
                 let slug = context.parameters.get("tenant") ?? ""

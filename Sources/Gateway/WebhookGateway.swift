@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Records
 import Synchronization
+import Tracing
 
 /// The gateway's settings.
 public struct GatewayConfiguration: Sendable {
@@ -33,6 +34,10 @@ public struct GatewayConfiguration: Sendable {
     /// Connections open at once; at this many the gateway accepts no more until one closes (they
     /// wait in the kernel's accept queue), so memory and descriptors stay bounded.
     public var maxConnections = 4096
+    /// Makes a span for each webhook request and one for its publish, whose context the webhook
+    /// record carries. The process's tracer by default (`InstrumentationSystem.bootstrap`):
+    /// bootstrap it before making this configuration.
+    public var tracer: any Tracer = InstrumentationSystem.tracer
 
     public init() {}
 }
@@ -96,6 +101,23 @@ public final class WebhookGateway: Sendable {
                               body: (Int) async throws -> [UInt8]) async -> GatewayAnswer {
         metrics.inFlight(1)
         defer { metrics.inFlight(-1) }
+        let tracer = configuration.tracer
+        var traceHeaders: [String: String] = [:]
+        for name in [WebhookRequestHeader.traceparent, WebhookRequestHeader.tracestate] { traceHeaders[name] = header(name) }
+        let parent = RecordTrace.extract(httpHeaders: traceHeaders, using: tracer)
+        return await tracer.withSpan("\(method) /webhooks/aurora/{tenant}", context: parent, ofKind: .server) { span in
+            span.attributes["http.request.method"] = method
+            span.attributes["http.route"] = "/webhooks/aurora/{tenant}"
+            let answer = await answer(method: method, slug: slug, rawQuery: rawQuery, urlLength: urlLength, header: header,
+                                      remoteAddress: remoteAddress, body: body)
+            span.attributes["http.response.status_code"] = answer.status
+            if answer.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return answer
+        }
+    }
+
+    private func answer(method: String, slug: String, rawQuery: String, urlLength: Int, header: (String) -> String?,
+                        remoteAddress: String?, body: (Int) async throws -> [UInt8]) async -> GatewayAnswer {
         let tokenHash = tenants.webhookTokenHash(slug)
         let label = tokenHash == nil ? "unknown" : slug
         do {
@@ -151,13 +173,23 @@ public final class WebhookGateway: Sendable {
         let envelope = WebhookEnvelope(id: RandomID.uuid(), tenant: slug, event: event, params: parameters,
                                        receivedAt: Date(), source: .init(remoteAddress: remoteAddress, userAgent: header("User-Agent")),
                                        body: text)
-        let trace = TraceParent.continuing(header(WebhookRequestHeader.traceparent))
-        let headers = WebhookRecord.headers(for: envelope, trace: trace)
+        let upstream = header(WebhookRequestHeader.traceparent)
+        let tracer = configuration.tracer
         let start = ContinuousClock.now
         do {
             let report: KafkaDeliveryReport
+            let trace: RecordTrace
             do {
-                report = try await publisher.publish(envelope, headers: headers, deadline: configuration.publishDeadline)
+                (report, trace) = try await tracer.withSpan("publish \(configuration.topic)", ofKind: .producer) { span in
+                    span.attributes["messaging.system"] = "kafka"
+                    span.attributes["messaging.destination.name"] = configuration.topic
+                    span.attributes["aurora_bridge.event_id"] = envelope.id
+                    let trace = RecordTrace.inject(span.context, using: tracer, continuing: upstream)
+                    let report = try await publisher.publish(envelope, headers: WebhookRecord.headers(for: envelope, trace: trace),
+                                                             deadline: configuration.publishDeadline)
+                    span.attributes["messaging.destination.partition.id"] = "\(report.partition)"
+                    return (report, trace)
+                }
                 publishes.withLock { $0.failuresInARow = 0 }
             } catch {
                 let text = error is PublishTimeout ? "no acknowledgement within \(configuration.publishDeadline)" : "\(error)"
@@ -168,7 +200,7 @@ public final class WebhookGateway: Sendable {
             logger.info("webhook published", metadata: [
                 "event-id": "\(envelope.id)", "tenant": "\(slug)", "status": "\(envelope.status ?? "-")",
                 "aurora-project": "\(envelope.projectID ?? "-")", "partition": "\(report.partition)", "offset": "\(report.offset)",
-                "traceparent": "\(trace)",
+                "traceparent": "\(trace.parent)",
             ])
             return GatewayAnswer(status: 200, body: ["eventId": envelope.id])
         } catch is PublishTimeout {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Tracing
 
 /// JSON over HTTP for one service and one credential: builds URLs safely, applies the throttle,
 /// times requests out, honours `Retry-After`, and turns every failure into an ``APIError``.
@@ -16,6 +17,10 @@ public struct JSONHTTPClient: Sendable {
     private let timeout: Duration
     private let maxRetryAfter: Duration
     private let observer: (any APICallObserver)?
+    private let tracer: any Tracer
+    /// Whether calls carry ``OutboundTrace/traceparent`` themselves: only with no tracer
+    /// bootstrapped, since AsyncHTTPClient then injects none (with one, it injects its own span's).
+    private let sendsOutboundTrace: Bool
     private let maxBodyBytes = 8 * 1024 * 1024
 
     /// - Parameters:
@@ -23,9 +28,11 @@ public struct JSONHTTPClient: Sendable {
     ///   - timeout: the whole call, from sending to the last byte of the answer.
     ///   - maxRetryAfter: the longest `Retry-After` taken as it is; a longer one is cut to this.
     ///   - observer: told how long each call and each wait for the throttle took (metrics).
+    ///   - tracer: makes a span for each call (`aurora GET agreement`); the process's tracer when nil.
     public init(service: String, baseURL: String, headers: [(String, String)], http: HTTPClient = .shared,
                 throttle: any RequestThrottle = Unthrottled(), timeout: Duration = .seconds(10),
-                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil) {
+                maxRetryAfter: Duration = RetryAfter.defaultLimit, observer: (any APICallObserver)? = nil,
+                tracer: (any Tracer)? = nil) {
         self.service = service
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.headers = headers
@@ -34,6 +41,8 @@ public struct JSONHTTPClient: Sendable {
         self.timeout = timeout
         self.maxRetryAfter = maxRetryAfter
         self.observer = observer
+        self.tracer = tracer ?? InstrumentationSystem.tracer
+        self.sendsOutboundTrace = InstrumentationSystem.tracer is NoOpTracer
     }
 
     /// An answer, successful or not, with its body.
@@ -56,17 +65,28 @@ public struct JSONHTTPClient: Sendable {
     /// the path. Throws ``APIError`` for transport failures only; any HTTP status is returned.
     public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
                      body: Data? = nil, operation: String) async throws -> Response {
+        try await tracer.withSpan("\(service) \(operation)", ofKind: .internal) { span in
+            let response = try await send(method, segments, query, body, operation, span: span)
+            span.attributes["http.response.status_code"] = response.status
+            if !response.isSuccess { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    private func send(_ method: HTTPVerb, _ segments: [String], _ query: [(String, String)], _ body: Data?, _ operation: String,
+                      span: any Span) async throws -> Response {
         let url = makeURL(segments, query)
         let clock = ContinuousClock()
         let queued = clock.now
         try await throttle.acquire()
         let started = clock.now
         observer?.throttled(service: service, waited: started - queued)
+        span.attributes["aurora_bridge.throttle_wait_ms"] = Double((started - queued) / .milliseconds(1))
         var request = HTTPClientRequest(url: url)
         request.method = method.nio
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Accept", value: "application/json")
-        if let traceparent = OutboundTrace.traceparent { request.headers.add(name: "traceparent", value: traceparent) }
+        if sendsOutboundTrace, let traceparent = OutboundTrace.traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

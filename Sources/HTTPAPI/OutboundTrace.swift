@@ -2,6 +2,7 @@
 /// `OutboundTrace.$traceparent.withValue(…)`: the upstream's logs (and the sandbox's request log)
 /// tie each call to the attempt that made it.
 public enum OutboundTrace {
-    /// Sent as the `traceparent` header of every ``JSONHTTPClient`` call made in this task tree.
+    /// Sent as the `traceparent` header of every ``JSONHTTPClient`` call made in this task tree
+    /// while no tracer is bootstrapped (a bootstrapped one's client spans are sent instead).
     @TaskLocal public static var traceparent: String?
 }

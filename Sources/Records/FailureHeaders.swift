@@ -98,16 +98,16 @@ public struct FailureHeaders: Sendable, Equatable {
                               nextAttemptAt: nextAttemptAt, history: Array(history.suffix(maxHistory)))
     }
 
-    /// The record's headers: `event-id`, `tenant` and `traceparent` first, then these, then every
-    /// other header of `carried` (the original record's: a gateway's or an operator's marks travel
-    /// along), without the failure headers it had.
-    public func headers(eventID: String?, tenant: String?, trace: TraceParent, carrying carried: [KafkaHeader]) -> [KafkaHeader] {
+    /// The record's headers: `event-id`, `tenant` and `traceparent` first, then these and the trace's
+    /// other headers, then every other header of `carried` (the original record's: a gateway's or an
+    /// operator's marks travel along), without the failure and trace headers it had.
+    public func headers(eventID: String?, tenant: String?, trace: RecordTrace, carrying carried: [KafkaHeader]) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
         if let eventID = eventID ?? carried.text(RecordHeader.eventID) { headers.append(KafkaHeader(RecordHeader.eventID, eventID)) }
         if let tenant = tenant ?? carried.text(RecordHeader.tenant) { headers.append(KafkaHeader(RecordHeader.tenant, tenant)) }
         let historyText = (try? JSONCoding.encoder.encode(history)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         headers += [
-            KafkaHeader(RecordHeader.traceparent, trace.description),
+            KafkaHeader(RecordHeader.traceparent, trace.parent.description),
             KafkaHeader(RecordHeader.attempt, String(attempt)),
             KafkaHeader(RecordHeader.sourceTopic, sourceTopic),
             KafkaHeader(RecordHeader.sourcePartition, String(sourcePartition)),
@@ -119,6 +119,7 @@ public struct FailureHeaders: Sendable, Equatable {
             KafkaHeader(RecordHeader.errorHistory, historyText),
         ]
         if let nextAttemptAt { headers.append(KafkaHeader(RecordHeader.nextAttemptAt, RecordTimestamp.text(nextAttemptAt))) }
+        headers += trace.propagated
         let replaced = Set(headers.map(\.key)).union(RecordHeader.failureHeaders)
         return headers + carried.filter { !replaced.contains($0.key) }
     }

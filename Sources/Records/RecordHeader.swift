@@ -44,4 +44,6 @@ public enum WebhookRequestHeader {
     public static let token = "X-Aurora-Webhook-Token"
     /// The caller's W3C trace context, continued on the record.
     public static let traceparent = RecordHeader.traceparent
+    /// The caller's W3C trace state, read by a bootstrapped tracer with `traceparent`.
+    public static let tracestate = "tracestate"
 }

@@ -8,13 +8,12 @@ import Kafka
 /// retry and a replay read it.
 public enum WebhookRecord {
     /// The headers of a new webhook record.
-    public static func headers(for envelope: WebhookEnvelope, trace: TraceParent) -> [KafkaHeader] {
-        [KafkaHeader(RecordHeader.eventID, envelope.id), KafkaHeader(RecordHeader.tenant, envelope.tenant),
-         KafkaHeader(RecordHeader.traceparent, trace.description)]
+    public static func headers(for envelope: WebhookEnvelope, trace: RecordTrace) -> [KafkaHeader] {
+        [KafkaHeader(RecordHeader.eventID, envelope.id), KafkaHeader(RecordHeader.tenant, envelope.tenant)] + trace.headers
     }
 
     /// The record the gateway publishes for `envelope`.
-    public static func make(_ envelope: WebhookEnvelope, trace: TraceParent, topic: String = Topics.default.webhooks) -> KafkaRecord {
+    public static func make(_ envelope: WebhookEnvelope, trace: RecordTrace, topic: String = Topics.default.webhooks) -> KafkaRecord {
         KafkaRecord(topic: topic, key: Array(envelope.kafkaKey.utf8), value: envelope.recordValue(),
                     headers: headers(for: envelope, trace: trace))
     }

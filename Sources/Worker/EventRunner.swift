@@ -4,6 +4,7 @@ import HTTPAPI
 import Kafka
 import Logging
 import Records
+import Tracing
 
 /// Where an event went after an attempt: a metric label and the log line derive from it.
 public enum EventDisposition: Sendable, Equatable {
@@ -46,12 +47,25 @@ struct EventRunner: Sendable {
             metrics.retryDue()
             return true
         }
+        let tracer = configuration.tracer
+        let parent = RecordTrace.extract(message.headers, using: tracer)
+        return await tracer.withSpan("process \(message.topic)", context: parent, ofKind: .consumer) { span in
+            span.attributes["messaging.system"] = "kafka"
+            span.attributes["messaging.destination.name"] = message.topic
+            span.attributes["messaging.destination.partition.id"] = "\(message.partition)"
+            span.attributes["messaging.kafka.offset"] = Int(message.offset)
+            return await attempt(message, span: span)
+        }
+    }
+
+    /// One attempt of a webhook record, inside its span.
+    private func attempt(_ message: KafkaMessage, span: any Span) async -> Bool {
         let started = ContinuousClock.now
         let failedBefore = FailureHeaders.attempts(of: message)
         let attempt = failedBefore + 1
-        let trace = TraceParent.continuing(message.headers.text(RecordHeader.traceparent))
+        let trace = RecordTrace.inject(span.context, using: configuration.tracer, continuing: message.headers.text(RecordHeader.traceparent))
         var logger = self.logger
-        logger[metadataKey: "traceparent"] = "\(trace)"
+        logger[metadataKey: "traceparent"] = "\(trace.parent)"
         logger[metadataKey: "record"] = "\(message.topic)[\(message.partition)]@\(message.offset)"
         if let id = message.headers.text(RecordHeader.eventID) { logger[metadataKey: "event-id"] = "\(id)" }
 
@@ -71,8 +85,11 @@ struct EventRunner: Sendable {
         logger[metadataKey: "event-id"] = "\(envelope.id)"
         logger[metadataKey: "tenant"] = "\(envelope.tenant)"
         logger[metadataKey: "attempt"] = "\(attempt)"
+        span.attributes["aurora_bridge.event_id"] = envelope.id
+        span.attributes["aurora_bridge.tenant"] = envelope.tenant
+        span.attributes["aurora_bridge.attempt"] = attempt
 
-        let outcome = await OutboundTrace.$traceparent.withValue(trace.description) { await processor.process(envelope) }
+        let outcome = await OutboundTrace.$traceparent.withValue(trace.parent.description) { await processor.process(envelope) }
         if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
 
         let now = Date()
@@ -100,6 +117,11 @@ struct EventRunner: Sendable {
             }
         }
         guard await publish(record, logger: logger) else { return false }
+        span.attributes["aurora_bridge.outcome"] = disposition.label
+        if let failure = outcome.failure {
+            span.attributes["error.type"] = failure.errorClass.description
+            span.setStatus(SpanStatus(code: .error, message: failure.errorClass.description))
+        }
 
         let tenant = isKnownTenant(envelope.tenant) ? envelope.tenant : "unknown"
         metrics.event(tenant: tenant, disposition: disposition, errorClass: outcome.failure?.errorClass,

@@ -1,5 +1,6 @@
 import Bridge
 import Records
+import Tracing
 
 /// How a worker pool runs.
 public struct WorkerConfiguration: Sendable {
@@ -23,6 +24,10 @@ public struct WorkerConfiguration: Sendable {
     public var storeInterval: Duration = .milliseconds(200)
     /// Waits between attempts to publish an outcome, retry or dead-letter record while Kafka refuses.
     public var publishBackoff: ClosedRange<Duration> = .milliseconds(200) ... .seconds(5)
+    /// Makes a span for each attempt of an event (the context read from the record's headers) and
+    /// writes its context into the records the attempt produces. The process's tracer by default
+    /// (`InstrumentationSystem.bootstrap`): bootstrap it before making this configuration.
+    public var tracer: any Tracer = InstrumentationSystem.tracer
     /// Failures in a row of one write after which the worker takes no new records and reports not
     /// ready (see ``PublishHealth``); the write itself goes on being tried.
     public var publishFailuresBeforeStall = 5

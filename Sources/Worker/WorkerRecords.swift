@@ -14,7 +14,7 @@ struct RecordFactory: Sendable {
     /// (``ProcessingFailure/budgetWait``) is not a failed attempt, so it is not counted and not in
     /// the history.
     func failureRecord(for message: KafkaMessage, failure: ProcessingFailure, attempts: Int, destination: String,
-                       nextAttemptAt: Date?, trace: TraceParent, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
+                       nextAttemptAt: Date?, trace: RecordTrace, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
         let failureHeaders = FailureHeaders.after(message, errorClass: failure.errorClass, errorMessage: failure.message,
                                                   attempts: attempts, consumerGroup: groupID,
                                                   nextAttemptAt: nextAttemptAt, now: now)
@@ -31,7 +31,7 @@ struct RecordFactory: Sendable {
 
     /// The outcomes record of a finished event: `value`, keyed as the event was, with the webhook
     /// record's own headers (event id, tenant, the trace continued).
-    func outcomeRecord(_ value: OutcomeRecord, for message: KafkaMessage, envelope: WebhookEnvelope, trace: TraceParent) -> KafkaRecord {
+    func outcomeRecord(_ value: OutcomeRecord, for message: KafkaMessage, envelope: WebhookEnvelope, trace: RecordTrace) -> KafkaRecord {
         KafkaRecord(topic: topics.outcomes, key: message.key, value: value.encoded(), headers: WebhookRecord.headers(for: envelope, trace: trace))
     }
 }

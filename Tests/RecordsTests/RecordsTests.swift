@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import Instrumentation
 import Kafka
 import Records
 import Testing
@@ -11,7 +12,7 @@ import TestSupport
 @Suite("The wire contract")
 struct RecordsTests {
     static let receivedAt = Date(timeIntervalSince1970: 1_795_936_000.125)
-    static let trace = TraceParent(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "00f067aa0ba902b7", flags: "01")
+    static let trace = RecordTrace(TraceParent(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "00f067aa0ba902b7", flags: "01"))
     static let envelope = WebhookEnvelope(
         id: "7d0a6f0e-3c1b-4a8e-9f55-2b9b1c0d4e11", tenant: "acme-solar",
         params: ["project_id": "p-1", "agreement_id": "a-1", "status": "signed", "design_id": "d-1", "note": "quote \" and \\ and ü"],
@@ -34,7 +35,7 @@ struct RecordsTests {
         #expect(try WebhookEnvelope.decode(record.value) == Self.envelope)
         #expect(record.headers.text(RecordHeader.eventID) == Self.envelope.id)
         #expect(record.headers.text(RecordHeader.tenant) == "acme-solar")
-        #expect(record.headers.text(RecordHeader.traceparent).flatMap(TraceParent.init(header:)) == Self.trace)
+        #expect(record.headers.text(RecordHeader.traceparent).flatMap(TraceParent.init(header:)) == Self.trace.parent)
         // The hand-written writer and reader agree with Codable's shape.
         #expect(try WebhookEnvelope.decode(WebhookEnvelope.referenceEncoder.encode(Self.envelope)) == Self.envelope)
         #expect(try WebhookEnvelope.referenceDecoder.decode(WebhookEnvelope.self, from: Data(record.value)) == Self.envelope)
@@ -124,7 +125,7 @@ struct RecordsTests {
     func replay() throws {
         let deadLetter = try Self.deadLetterMessage()
         let replayed = ReplayRecord.make(from: deadLetter, replayID: "r-20261130-1", topic: Topics.default.webhooks,
-                                         trace: TraceParent(traceID: Self.trace.traceID, spanID: "b7ad6b7169203331"))
+                                         trace: TraceParent(traceID: Self.trace.parent.traceID, spanID: "b7ad6b7169203331"))
         try Fixture.check("replayed", replayed)
         let mark = try #require(ReplayMark(Self.message(replayed, partition: 3, offset: 120)))
         #expect(mark == ReplayMark(replayedFrom: "aurora.webhooks.dlq/0/5", replayID: "r-20261130-1"))
@@ -158,6 +159,26 @@ struct RecordsTests {
             let fresh = TraceParent.continuing(invalid)
             #expect(fresh.flags == "01" && fresh.traceID.count == 32 && fresh.traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
         }
+    }
+
+    @Test("a record's trace: with no tracer, a new span in the upstream's trace; a tracer's headers replace the ones a retried record had")
+    func recordTrace() {
+        let upstream = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+        let untraced = RecordTrace.inject(.topLevel, using: NoOpInstrument(), continuing: upstream)
+        #expect(untraced.parent.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && untraced.parent.flags == "00" && untraced.propagated.isEmpty)
+        #expect(RecordTrace.extract([KafkaHeader("traceparent", upstream)], using: NoOpInstrument()).isEmpty)
+
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let gateway = RecordTrace(TraceParent(traceID: traceID, spanID: "1111111111111111"), propagated: [KafkaHeader("tracestate", "old=1")])
+        let record = WebhookRecord.make(Self.envelope, trace: gateway)
+        #expect(record.headers.map(\.key) == ["event-id", "tenant", "traceparent", "tracestate"])
+        let attempt = RecordTrace(TraceParent(traceID: traceID, spanID: "2222222222222222"), propagated: [KafkaHeader("tracestate", "new=2")])
+        let message = Self.message(record, partition: 0, offset: 1)
+        let failure = FailureHeaders.after(message, errorClass: .serverError("aurora"), errorMessage: "down", attempts: 1,
+                                           consumerGroup: "g", nextAttemptAt: nil, now: Self.receivedAt)
+        let headers = failure.headers(eventID: nil, tenant: nil, trace: attempt, carrying: message.headers)
+        #expect(headers.filter { $0.key == "traceparent" }.map(\.text) == ["00-\(traceID)-2222222222222222-01"])
+        #expect(headers.filter { $0.key == "tracestate" }.map(\.text) == ["new=2"])
     }
 
     @Test("topics: the defaults and the tiers")

@@ -6,6 +6,7 @@ import Records
 import Sandbox
 import Testing
 import TestSupport
+import Tracing
 @testable import Worker
 
 /// The worker pool against the sandbox APIs: real processing, real Kafka.
@@ -27,13 +28,17 @@ struct PipelineHarness {
                                cluster: try WorkerCluster(partitions: 12, tiers: tiers), finished: Recorder())
     }
 
-    func pool(concurrency: Int = 64, delays: [Duration], maxWait: Duration = .seconds(5), clientTimeout: Duration = .seconds(5)) throws -> RunningPool {
+    /// - Parameter tracer: the workers' and the API clients' tracer; the process's when nil.
+    func pool(concurrency: Int = 64, delays: [Duration], maxWait: Duration = .seconds(5), clientTimeout: Duration = .seconds(5),
+              tracer: (any Tracer)? = nil) throws -> RunningPool {
         let limiters = RateLimiters(maxWait: maxWait)
         let registry = self.registry
         let processor = EventProcessor(tenant: { registry[$0] },
-                                       clients: { TenantClients.live(for: $0, limiters: limiters, timeout: clientTimeout) },
+                                       clients: { TenantClients.live(for: $0, limiters: limiters, timeout: clientTimeout, tracer: tracer) },
                                        logger: testLogger)
-        return RunningPool(try WorkerPool(configuration: cluster.workerConfiguration(concurrency: concurrency, delays: delays),
+        var configuration = cluster.workerConfiguration(concurrency: concurrency, delays: delays)
+        if let tracer { configuration.tracer = tracer }
+        return RunningPool(try WorkerPool(configuration: configuration,
                                           kafka: cluster.configuration, processor: Timed(inner: processor, finished: finished),
                                           logger: testLogger))
     }
