@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -69,6 +71,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
         // The wire contract: topics, headers, and every record's writer and reader side by side.
@@ -151,6 +154,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // `aurora-bridge`: the service (gateway, worker) and its operator commands; what the image ships.
@@ -279,6 +284,7 @@ let package = Package(
             name: "OperationsTests",
             dependencies: [
                 "CLISupport",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "Records",
                 "AuroraAPI",
@@ -315,6 +321,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The OTLP exporter for `--tracing otlp` (swift-otel, OTLP/HTTP only): only when asked for, as the
+// image does, since it adds swift-protobuf and several minutes to a clean build (ARCHITECTURE.md).
+//   AURORA_BRIDGE_OTLP=1 swift build -c release
+if Context.environment["AURORA_BRIDGE_OTLP"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]))
+    for target in package.targets where target.name == "CLISupport" {
+        target.dependencies.append(.product(name: "OTel", package: "swift-otel"))
+        target.swiftSettings = (target.swiftSettings ?? []) + [.define("OTLP")]
+    }
+}
 
 // Micro benchmarks (package-benchmark), the way Hummingbird keeps its own: only when asked for, so
 // builds of the service, CI and the image do not carry them.

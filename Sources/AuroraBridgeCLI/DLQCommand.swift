@@ -118,7 +118,7 @@ struct DLQList: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let letters = try filters.filter().apply(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
         if json {
             let objects: [JSONValue] = letters.map { letter in
@@ -161,7 +161,7 @@ struct DLQShow: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let letters = try await source.load(logger: Logger(label: "aurora-bridge.dlq")).filter { $0.eventID == eventID }
         guard !letters.isEmpty else { throw CLIError("no dead letter with event id \(eventID) on \(source.dlqTopic) (see `aurora-bridge dlq list`)") }
         for letter in letters {
@@ -199,7 +199,7 @@ struct DLQStats: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let stats = DeadLetterStats(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
         let format = Date.ISO8601FormatStyle()
         if json {
@@ -262,7 +262,7 @@ struct DLQReplay: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let logger = Logger(label: "aurora-bridge.dlq")
         var filter = try filters.filter()
         filter.eventID = eventID

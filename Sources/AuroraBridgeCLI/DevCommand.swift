@@ -75,7 +75,7 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let directory = URL(fileURLWithPath: runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("aurora-bridge-dev-\(getpid())").path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let supervisor = Supervisor(directory: directory)

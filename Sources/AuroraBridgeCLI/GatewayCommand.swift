@@ -15,7 +15,7 @@ struct GatewayCommand: AsyncParsableCommand {
         abstract: "Receive Aurora webhooks, authenticate and validate them, and publish them to Kafka.",
         discussion: """
             Answers 200 {eventId} only after Kafka acknowledged the event (acks=all, idempotent); \
-            503 with Retry-After when it could not within --publish-timeout-ms (Aurora retries); \
+            503 with Retry-After when it could not within --publish-timeout (Aurora retries); \
             4xx with {error, detail} for requests that are wrong (nothing is published). \
             Reload the tenants file with SIGHUP (or just edit it); SIGTERM drains and exits 0.
 
@@ -31,78 +31,97 @@ struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var tenants: TenantsFileOption
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var settingsFile: SettingsOptions
+    @OptionGroup var tracing: TracingOptions
 
-    @Option(help: "Address to listen on.")
-    var host = "0.0.0.0"
+    @Option(help: "Address to listen on (default 0.0.0.0).")
+    var host: String?
 
-    @Option(help: "Port to listen on for webhooks (0: any free port, printed at start).")
-    var port = 8080
+    @Option(help: "Port to listen on for webhooks (default 8080; 0: any free port, printed at start).")
+    var port: Int?
 
-    @Option(help: "Address of the admin port (/metrics, /readyz, /healthz): keep it off the load balancer.")
-    var adminHost = "0.0.0.0"
+    @Option(help: "Address of the admin port (/metrics, /readyz, /healthz): keep it off the load balancer (default 0.0.0.0).")
+    var adminHost: String?
 
-    @Option(help: "Admin port: /metrics and /readyz, which name every tenant, are served here only (0: any free port, printed at start).")
-    var adminPort = 8081
+    @Option(help: "Admin port: /metrics and /readyz, which name every tenant, are served here only (default 8081; 0: any free port).")
+    var adminPort: Int?
 
-    @Option(help: "Topic webhooks are published to.")
-    var topic = Topics.default.webhooks
+    @Option(help: "Topic webhooks are published to (default \(Topics.default.webhooks)).")
+    var topic: String?
 
-    @Option(help: "Milliseconds to wait for Kafka's acknowledgement before answering 503 (Aurora waits 10 s).")
-    var publishTimeoutMs = 5000
+    @Option(help: "How long to wait for Kafka's acknowledgement before answering 503, at most 9s: Aurora waits 10 s (default 5s).")
+    var publishTimeout: String?
 
-    @Option(help: "Header carrying the tenant token (Aurora's header_auth_key).")
-    var tokenHeader = WebhookRequestHeader.token
+    @Option(help: .hidden)
+    var publishTimeoutMs: Int?
 
-    @Option(help: "Per-tenant ingress limit: requests per second (0: none).")
-    var tenantRps = 50
+    @Option(help: "Header carrying the tenant token (Aurora's header_auth_key; default \(WebhookRequestHeader.token)).")
+    var tokenHeader: String?
 
-    @Option(help: "Per-tenant ingress burst.")
-    var tenantBurst = 200
+    @Option(help: "Per-tenant ingress limit: requests per second (default 50; 0: none).")
+    var tenantRps: Int?
 
-    @Option(help: "Milliseconds a connection may stay open without sending a complete request (idle keep-alive, slowloris) before it is closed.")
-    var idleTimeoutMs = 60_000
+    @Option(help: "Per-tenant ingress burst (default 200).")
+    var tenantBurst: Int?
 
-    @Option(help: "Connections open at once; beyond it new ones wait until one closes.")
-    var maxConnections = 4096
+    @Option(help: "How long a connection may stay open without sending a complete request (idle keep-alive, slowloris) before it is closed (default 60s).")
+    var idleTimeout: String?
+
+    @Option(help: .hidden)
+    var idleTimeoutMs: Int?
+
+    @Option(help: "Connections open at once; beyond it new ones wait until one closes (default 4096).")
+    var maxConnections: Int?
+
+    /// The settings this command's flags give (``GatewayConfiguration/init(settings:)`` reads them).
+    var flagSettings: FlagSettings {
+        var flags = FlagSettings()
+        kafka.add(to: &flags)
+        tenants.add(to: &flags)
+        logging.add(to: &flags)
+        tracing.add(to: &flags)
+        flags.set("gateway.host", flag: "--host", host)
+        flags.set("gateway.port", flag: "--port", port)
+        flags.set("gateway.adminHost", flag: "--admin-host", adminHost)
+        flags.set("gateway.adminPort", flag: "--admin-port", adminPort)
+        flags.set("topics.webhooks", flag: "--topic", topic)
+        flags.set("gateway.publishTimeout", flag: "--publish-timeout", publishTimeout ?? publishTimeoutMs.map { "\($0)ms" })
+        flags.set("gateway.tokenHeader", flag: "--token-header", tokenHeader)
+        flags.set("gateway.tenantRps", flag: "--tenant-rps", tenantRps)
+        flags.set("gateway.tenantBurst", flag: "--tenant-burst", tenantBurst)
+        flags.set("gateway.idleTimeout", flag: "--idle-timeout", idleTimeout ?? idleTimeoutMs.map { "\($0)ms" })
+        flags.set("gateway.maxConnections", flag: "--max-connections", maxConnections)
+        return flags
+    }
 
     func validate() throws {
-        guard (1...9000).contains(publishTimeoutMs) else {
-            throw ValidationError("--publish-timeout-ms must be 1–9000: Aurora gives up after 10 s")
+        guard publishTimeout == nil || publishTimeoutMs == nil, idleTimeout == nil || idleTimeoutMs == nil else {
+            throw ValidationError("give --publish-timeout and --idle-timeout as durations (e.g. 5s), not also their older -ms forms")
         }
-        guard idleTimeoutMs >= 100 else { throw ValidationError("--idle-timeout-ms must be at least 100") }
-        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
     func run() async throws {
-        logging.bootstrap()
+        let settings = try await settingsFile.settings(flags: flagSettings)
+        try logging.bootstrap(settings)
+        let exporter = try TracingOptions.bootstrap(settings, serviceName: "aurora-bridge-gateway")
+        let configuration = try GatewayConfiguration(settings: settings)
         let logger = Logger(label: "aurora-bridge.gateway")
         let store: TenantsStore
         do {
-            store = try TenantsStore(path: try tenants.resolvedPath(), logger: logger)
+            store = try TenantsStore(path: try TenantsFileOption.path(settings), logger: logger)
         } catch let error as TenantsError {
             throw ValidationError(error.description)
         }
-        let producer = try KafkaProducer(configuration: GatewayProducer.configuration(try kafka.configuration()),
+        let producer = try KafkaProducer(configuration: GatewayProducer.configuration(try KafkaOptions.configuration(settings)),
                                          partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
                                          maxWaitingSends: GatewayProducer.maxWaitingPublishes, logger: Logger(label: "aurora-bridge.gateway.kafka"))
 
-        var configuration = GatewayConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.adminHost = adminHost
-        configuration.adminPort = adminPort
-        configuration.topic = topic
-        configuration.publishDeadline = .milliseconds(publishTimeoutMs)
-        configuration.tokenHeader = tokenHeader
-        configuration.tenantRequestsPerSecond = tenantRps
-        configuration.tenantBurst = tenantBurst
-        configuration.idleTimeout = .milliseconds(idleTimeoutMs)
-        configuration.maxConnections = maxConnections
         let metrics = GatewayMetrics(exposition: PrometheusBackend.install(durationBuckets: GatewayMetrics.durationBuckets))
         let gateway = WebhookGateway(configuration: configuration, tenants: store,
-                                     publisher: KafkaWebhookPublisher(producer: producer, topic: topic), metrics: metrics, logger: logger)
+                                     publisher: KafkaWebhookPublisher(producer: producer, topic: configuration.topic), metrics: metrics,
+                                     logger: logger)
         let readiness = ReadinessCache { await producer.isReachable() }
-        let host = self.host, adminHost = self.adminHost, topic = self.topic
+        let host = configuration.host, adminHost = configuration.adminHost, topic = configuration.topic
         let app = gateway.makeApplication { port in
             printFlushed("gateway listening on http://\(host):\(port)")
             logger.info("gateway ready", metadata: ["port": "\(port)", "topic": "\(topic)", "tenants": "\(store.registry.slugs.count)"])
@@ -111,9 +130,9 @@ struct GatewayCommand: AsyncParsableCommand {
             printFlushed("gateway admin (metrics, readiness) on http://\(adminHost):\(port)")
         }
         // Services stop in reverse order: the HTTP server first (finishing in-flight requests),
-        // then the producer (flushing what was sent).
+        // then the producer (flushing what was sent), then the span exporter.
         let group = ServiceGroup(
-            services: [producer, TenantsReloader(store: store, logger: logger), admin, app],
+            services: [exporter].compactMap { $0 } + [producer, TenantsReloader(store: store, logger: logger), admin, app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

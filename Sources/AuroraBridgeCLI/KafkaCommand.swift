@@ -67,7 +67,7 @@ struct KafkaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let logger = Logger(label: "aurora-bridge.kafka")
         let cluster = try EmbeddedKafka(brokers: brokers, logger: logger)
         let specs = try topicSpecs()

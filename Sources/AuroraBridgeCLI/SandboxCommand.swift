@@ -192,7 +192,7 @@ struct SandboxCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let logger = Logger(label: "aurora-bridge.sandbox")
         let sandbox = Sandbox(configuration: try sandboxConfiguration(), logger: logger)
         try await sandbox.start()

@@ -47,7 +47,7 @@ struct TenantCheckCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let registry = try file.load()
         let slugs = tenant.map { [$0] } ?? registry.slugs
         for slug in slugs { _ = try registry.require(slug) }
@@ -126,7 +126,7 @@ struct TenantSubscribe: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let registry = try file.load()
         let configuration = try registry.require(tenant)
         guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {

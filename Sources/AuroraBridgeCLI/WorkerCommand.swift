@@ -23,12 +23,12 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
             record on coperniq.projects, or the event on a retry tier or aurora.webhooks.dlq.
 
             A retryable failure (5xx, 429, timeout, a tenant over its request budget for more than \
-            --max-throttle-wait-ms) goes to the next retry tier, due after that tier's delay; a \
+            --max-throttle-wait) goes to the next retry tier, due after that tier's delay; a \
             permanent one (401, 403, 404, bad data) or the last tier's failure to the dead-letter \
             topic, with the headers that say why (see `aurora-bridge dlq`).
 
             /metrics, /healthz and /readyz are served on --metrics-port. SIGTERM drains running \
-            events (at most --shutdown-drain-ms), commits, leaves the group and exits 0.
+            events (at most --shutdown-drain), commits, leaves the group and exits 0.
 
             Example:
               aurora-bridge worker --brokers kafka:9092 \\
@@ -41,107 +41,127 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     @OptionGroup var tenants: TenantsFileOption
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var executor: TaskExecutorOption
+    @OptionGroup var settingsFile: SettingsOptions
+    @OptionGroup var tracing: TracingOptions
 
-    @Option(help: "Consumer group shared by all workers.")
-    var group = "aurora-bridge-worker"
+    @Option(help: "Consumer group shared by all workers (default aurora-bridge-worker).")
+    var group: String?
 
-    @Option(help: "Events processed at the same time in this process.")
-    var concurrency = 256
+    @Option(help: "Events processed at the same time in this process (default 256).")
+    var concurrency: Int?
 
-    @Option(help: "Events read and not finished before the worker stops reading (at least --concurrency).")
-    var maxOutstanding = 4096
+    @Option(help: "Events read and not finished before the worker stops reading (default 4096, at least --concurrency).")
+    var maxOutstanding: Int?
 
-    @Option(help: "Delay of each retry tier, comma-separated (ms, s, m, h, d), e.g. 30s,5m,30m. The count sets the tiers.")
-    var retryDelays = "30s,5m,30m"
+    @Option(help: "Delay of each retry tier, comma-separated, e.g. 30s,5m,30m (the default). The count sets the tiers.")
+    var retryDelays: String?
 
-    @Option(help: "Longest wait for a tenant's API budget before the event goes to a retry tier instead (ms).")
-    var maxThrottleWaitMs = 5000
+    @Option(help: "Longest wait for a tenant's API budget before the event goes to a retry tier instead (default 5s).")
+    var maxThrottleWait: String?
 
-    @Option(help: "Timeout of each Aurora or Coperniq request, answer body included (ms).")
-    var apiTimeoutMs = 10_000
+    @Option(help: .hidden)
+    var maxThrottleWaitMs: Int?
 
-    @Option(help: "Longest Retry-After taken from Aurora or Coperniq (ms, s, m, h, d); a longer one is cut to it, one that is not a number of seconds or an HTTP-date is ignored.")
-    var maxRetryAfter = "1h"
+    @Option(help: "Timeout of each Aurora or Coperniq request, answer body included (default 10s).")
+    var apiTimeout: String?
 
-    @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N.")
-    var topic = Topics.default.webhooks
+    @Option(help: .hidden)
+    var apiTimeoutMs: Int?
 
-    @Option(help: "Dead-letter topic.")
-    var dlqTopic = Topics.default.deadLetter
+    @Option(help: "Longest Retry-After taken from Aurora or Coperniq (default 1h); a longer one is cut to it, one that is not a number of seconds or an HTTP-date is ignored.")
+    var maxRetryAfter: String?
 
-    @Option(help: "Topic of the outcome records (one per finished event).")
-    var outcomesTopic = Topics.default.outcomes
+    @Option(help: "Topic the gateway publishes webhooks to; retry tiers are <topic>.retry.N (default \(Topics.default.webhooks)).")
+    var topic: String?
 
-    @Option(help: "On a revoke, how long to wait for the revoked partitions' running events (ms).")
-    var revokeDrainMs = 20_000
+    @Option(help: "Dead-letter topic (default \(Topics.default.deadLetter)).")
+    var dlqTopic: String?
 
-    @Option(help: "On SIGTERM, how long running events may take to finish (ms).")
-    var shutdownDrainMs = 30_000
+    @Option(help: "Topic of the outcome records, one per finished event (default \(Topics.default.outcomes)).")
+    var outcomesTopic: String?
 
-    @Option(help: "Address of the /metrics, /healthz and /readyz server.")
-    var metricsHost = "0.0.0.0"
+    @Option(help: "On a revoke, how long to wait for the revoked partitions' running events (default 20s).")
+    var revokeDrain: String?
 
-    @Option(help: "Port of the /metrics server (0: any free port, printed at start).")
-    var metricsPort = 9091
+    @Option(help: .hidden)
+    var revokeDrainMs: Int?
+
+    @Option(help: "On SIGTERM, how long running events may take to finish (default 30s).")
+    var shutdownDrain: String?
+
+    @Option(help: .hidden)
+    var shutdownDrainMs: Int?
+
+    @Option(help: "Address of the /metrics, /healthz and /readyz server (default 0.0.0.0).")
+    var metricsHost: String?
+
+    @Option(help: "Port of the /metrics server (default 9091; 0: any free port, printed at start).")
+    var metricsPort: Int?
+
+    /// The settings this command's flags give (``WorkerRuntimeConfiguration/init(settings:)`` reads them).
+    var flagSettings: FlagSettings {
+        var flags = FlagSettings()
+        kafka.add(to: &flags)
+        tenants.add(to: &flags)
+        logging.add(to: &flags)
+        tracing.add(to: &flags)
+        flags.set("worker.group", flag: "--group", group)
+        flags.set("worker.concurrency", flag: "--concurrency", concurrency)
+        flags.set("worker.maxOutstanding", flag: "--max-outstanding", maxOutstanding)
+        flags.set("worker.retryDelays", flag: "--retry-delays", retryDelays)
+        flags.set("worker.maxThrottleWait", flag: "--max-throttle-wait", maxThrottleWait ?? maxThrottleWaitMs.map { "\($0)ms" })
+        flags.set("worker.apiTimeout", flag: "--api-timeout", apiTimeout ?? apiTimeoutMs.map { "\($0)ms" })
+        flags.set("worker.maxRetryAfter", flag: "--max-retry-after", maxRetryAfter)
+        flags.set("topics.webhooks", flag: "--topic", topic)
+        flags.set("topics.deadLetter", flag: "--dlq-topic", dlqTopic)
+        flags.set("topics.outcomes", flag: "--outcomes-topic", outcomesTopic)
+        flags.set("worker.revokeDrain", flag: "--revoke-drain", revokeDrain ?? revokeDrainMs.map { "\($0)ms" })
+        flags.set("worker.shutdownDrain", flag: "--shutdown-drain", shutdownDrain ?? shutdownDrainMs.map { "\($0)ms" })
+        flags.set("worker.metricsHost", flag: "--metrics-host", metricsHost)
+        flags.set("worker.metricsPort", flag: "--metrics-port", metricsPort)
+        return flags
+    }
 
     func validate() throws {
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        guard maxThrottleWaitMs >= 0, apiTimeoutMs >= 1, revokeDrainMs >= 0, shutdownDrainMs >= 0 else {
-            throw ValidationError("timeouts and waits cannot be negative")
+        let both = [(maxThrottleWait, maxThrottleWaitMs, "--max-throttle-wait"), (apiTimeout, apiTimeoutMs, "--api-timeout"),
+                    (revokeDrain, revokeDrainMs, "--revoke-drain"), (shutdownDrain, shutdownDrainMs, "--shutdown-drain")]
+        for (duration, milliseconds, flag) in both where duration != nil && milliseconds != nil {
+            throw ValidationError("give \(flag) as a duration (e.g. 5s), not also its older -ms form")
         }
-        _ = try parseDurations(retryDelays, option: "--retry-delays")
-        _ = try maxRetryAfterDuration()
-    }
-
-    func maxRetryAfterDuration() throws -> Duration {
-        let parsed = try parseDurations(maxRetryAfter, option: "--max-retry-after")
-        guard parsed.count == 1, let limit = parsed.first, limit > .zero else {
-            throw ValidationError("--max-retry-after takes one duration above zero, e.g. 1h or 10m")
-        }
-        return limit
-    }
-
-    func workerConfiguration() throws -> WorkerConfiguration {
-        var configuration = WorkerConfiguration()
-        configuration.groupID = group
-        configuration.concurrency = concurrency
-        configuration.maxOutstanding = max(maxOutstanding, concurrency)
-        configuration.retry = RetryPolicy(tierDelays: try parseDurations(retryDelays, option: "--retry-delays"))
-        configuration.topics = Topics(webhooks: topic, deadLetter: dlqTopic, outcomes: outcomesTopic)
-        configuration.revokeDrainTimeout = .milliseconds(revokeDrainMs)
-        configuration.shutdownDrainTimeout = .milliseconds(shutdownDrainMs)
-        return configuration
     }
 
     func run() async throws {
-        logging.bootstrap()
+        let settings = try await settingsFile.settings(flags: flagSettings)
+        try logging.bootstrap(settings)
+        let exporter = try TracingOptions.bootstrap(settings, serviceName: "aurora-bridge-worker")
+        let runtime = try WorkerRuntimeConfiguration(settings: settings)
         let logger = Logger(label: "aurora-bridge.worker")
         let store: TenantsStore
         do {
-            store = try TenantsStore(path: try tenants.resolvedPath(), logger: logger)
+            store = try TenantsStore(path: try TenantsFileOption.path(settings), logger: logger)
         } catch let error as TenantsError {
             throw ValidationError(error.description)
         }
-        let configuration = try workerConfiguration()
+        let configuration = runtime.pool
         let metrics = WorkerMetrics(exposition: PrometheusBackend.install(durationBuckets: WorkerMetrics.durationBuckets))
-        let limiters = RateLimiters(maxWait: .milliseconds(maxThrottleWaitMs))
-        let timeout = Duration.milliseconds(apiTimeoutMs)
-        let maxRetryAfter = try maxRetryAfterDuration()
-        let http = HTTPClient.forAPIs(connectionsPerHost: concurrency * 2)
+        let limiters = RateLimiters(maxWait: runtime.maxThrottleWait)
+        let timeout = runtime.apiTimeout, maxRetryAfter = runtime.maxRetryAfter
+        let http = HTTPClient.forAPIs(connectionsPerHost: configuration.concurrency * 2)
         let processor = EventProcessor(
             tenant: { store[$0] },
             clients: { TenantClients.live(for: $0, limiters: limiters, http: http, timeout: timeout, maxRetryAfter: maxRetryAfter,
                                           observer: metrics) },
             logger: logger)
-        let pool = try WorkerPool(configuration: configuration, kafka: try kafka.configuration(), processor: processor,
+        let pool = try WorkerPool(configuration: configuration, kafka: try KafkaOptions.configuration(settings), processor: processor,
                                   metrics: metrics, isKnownTenant: { store[$0] != nil }, logger: logger)
-        let host = metricsHost
-        let ops = WorkerOpsServer(pool: pool, host: metricsHost, port: metricsPort) { port in
+        let host = runtime.opsHost
+        let ops = WorkerOpsServer(pool: pool, host: runtime.opsHost, port: runtime.opsPort) { port in
             printFlushed("worker metrics on http://\(host):\(port)/metrics")
         }
-        // Services stop in reverse order: the ops server first, then the pool (drain, commit, leave).
+        // Services stop in reverse order: the ops server first, then the pool (drain, commit, leave),
+        // then the span exporter.
         let group = ServiceGroup(
-            services: [pool, TenantsReloader(store: store, logger: logger), ops.application],
+            services: [exporter].compactMap { $0 } + [pool, TenantsReloader(store: store, logger: logger), ops.application],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         do {

@@ -65,7 +65,7 @@ struct KafkaBench: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let configuration = try KafkaConfiguration(bootstrapServers: bootstrap).setting(properties, option: "-X")
         let start = ContinuousClock.now
         switch mode {
@@ -176,7 +176,7 @@ struct HTTPCeilingBench: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         var logger = Logger(label: "bench.http")
         logger.logLevel = .warning
         let router = Router()

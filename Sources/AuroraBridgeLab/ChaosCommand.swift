@@ -56,7 +56,7 @@ struct ChaosCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let directory = URL(fileURLWithPath: runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("aurora-bridge-chaos-\(getpid())").path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let gatewayPort = basePort, sandboxPort = basePort + 1, adminPort = basePort + 2
@@ -97,7 +97,7 @@ struct ChaosCommand: AsyncParsableCommand {
 
         let gatewayArguments = ["gateway", "--brokers", bootstrap, "--tenants", tenantsFile, "--host", "127.0.0.1",
                                 "--port", String(gatewayPort), "--admin-host", "127.0.0.1", "--admin-port", String(adminPort),
-                                "--publish-timeout-ms", "4000", "--tenant-rps", "0"]
+                                "--publish-timeout", "4s", "--tenant-rps", "0"]
         try supervisor.start("gateway", gatewayArguments)
         // Events slower than the revoke drain are cancelled on a revoke and run again by the new owner.
         let storm = WorkerStorm(supervisor: supervisor, arguments: { port in

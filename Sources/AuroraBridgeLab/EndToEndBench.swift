@@ -35,7 +35,7 @@ struct EndToEndBench: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        logging.bootstrap()
+        try logging.bootstrap()
         let tenants = try JSONCoding.decoder.decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
         let projects = tenants.flatMap { tenant in tenant.projects.filter { $0.agreementStatus == "signed" }.map { (tenant.slug, $0) } }
         guard !projects.isEmpty else { throw CLIError("the sandbox has no signed projects") }

@@ -39,7 +39,7 @@ struct WorkerBench: AsyncParsableCommand {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            logging.bootstrap()
+            try logging.bootstrap()
             let tenants = try JSONCoding.decoder.decode([SandboxTenant].self, from: Data(contentsOf: URL(fileURLWithPath: sandboxTenants)))
             let projects = tenants.flatMap { tenant in tenant.projects.map { (tenant.slug, $0) } }
             guard !projects.isEmpty else { throw ValidationError("the sandbox has no projects") }
@@ -83,7 +83,7 @@ struct WorkerBench: AsyncParsableCommand {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            logging.bootstrap()
+            try logging.bootstrap()
             let registry = try tenants.load()
             let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
             let http = HTTPClient.forAPIs(connectionsPerHost: concurrency * 2)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Foundation
 import NIOCore
 import NIOPosix
@@ -17,7 +18,7 @@ public enum CommandMain {
         }
         do {
             // Still on the main thread and before any task runs, as NIO requires.
-            if (command as? any ChoosesTaskExecutor)?.executor.taskExecutor == .eventLoops,
+            if try (command as? any ChoosesTaskExecutor)?.executor.resolved() == .eventLoops,
                !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
                 // ops/smoke looks for this line: the release build must not print it.
                 FileHandle.standardError.write(Data("warning: could not run tasks on SwiftNIO's event loops; using Swift's pool\n".utf8))
@@ -31,12 +32,19 @@ public enum CommandMain {
             FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
             Foundation.exit(error.code)
         } catch let error as ValidationError {
-            let path = commandPath(from: root, to: type(of: command)).joined(separator: " ")
-            FileHandle.standardError.write(Data("Error: \(error.message)\nSee '\(path) --help' for more information.\n".utf8))
-            Foundation.exit(ExitCode.validationFailure.rawValue)
+            usageError(error.message, root: root, command: command)
+        } catch let error as SettingsError {
+            usageError(error.description, root: root, command: command)
         } catch {
             root.exit(withError: error)
         }
+    }
+
+    /// A setting or flag that is wrong: the message, where to read about it, exit 64.
+    private static func usageError(_ message: String, root: any ParsableCommand.Type, command: any ParsableCommand) -> Never {
+        let path = commandPath(from: root, to: type(of: command)).joined(separator: " ")
+        FileHandle.standardError.write(Data("Error: \(message)\nSee '\(path) --help' for more information.\n".utf8))
+        Foundation.exit(ExitCode.validationFailure.rawValue)
     }
 
     /// The command names from the root to `target` (`aurora-bridge tenants url`).

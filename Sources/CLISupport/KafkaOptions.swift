@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Foundation
 import Kafka
 
@@ -12,9 +13,24 @@ public struct KafkaOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("kafka-property"), help: "A librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL.")
     public var kafkaProperties: [String] = []
 
+    /// Adds these flags to a runtime's flag settings (keys `brokers`, `kafkaProperties`, a secret).
+    public func add(to flags: inout FlagSettings) {
+        flags.set("brokers", flag: "--brokers", brokers)
+        flags.set("kafkaProperties", flag: "--kafka-property", kafkaProperties)
+    }
+
+    /// The cluster `settings` name: `brokers` (default localhost:9092) and `kafkaProperties`.
+    public static func configuration(_ settings: Settings) throws -> KafkaConfiguration {
+        let bootstrap = settings.string("brokers", default: "localhost:9092")
+        return try KafkaConfiguration(bootstrapServers: bootstrap)
+            .setting(settings.strings("kafkaProperties", isSecret: true), option: settings.flags["kafkaProperties"] ?? "kafkaProperties")
+    }
+
+    /// The cluster of these flags and `AURORA_BRIDGE_*` variables (commands without `--config`).
     public func configuration() throws -> KafkaConfiguration {
-        let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"] ?? "localhost:9092"
-        return try KafkaConfiguration(bootstrapServers: bootstrap).setting(kafkaProperties, option: "--kafka-property")
+        var flags = FlagSettings()
+        add(to: &flags)
+        return try Self.configuration(SettingsSources.flagsAndEnvironment(flags))
     }
 }
 

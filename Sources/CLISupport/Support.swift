@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Foundation
 import Logging
 
@@ -6,12 +7,25 @@ import Logging
 public struct LoggingOptions: ParsableArguments, Sendable {
     public init() {}
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    public var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info; $AURORA_BRIDGE_LOG_LEVEL).")
+    public var logLevel: Logger.Level?
 
-    public func bootstrap() {
-        let level = logLevel
+    /// Adds `--log-level` to a runtime's flag settings (key `logLevel`).
+    public func add(to flags: inout FlagSettings) {
+        flags.set("logLevel", flag: "--log-level", logLevel?.rawValue)
+    }
+
+    /// Logs lines (``LineLogHandler``) at the level `settings` name.
+    public func bootstrap(_ settings: Settings) throws {
+        let level = try settings.choice("logLevel", default: Logger.Level.info)
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+    }
+
+    /// Logs lines at the level of `--log-level` or `AURORA_BRIDGE_LOG_LEVEL` (commands without `--config`).
+    public func bootstrap() throws {
+        var flags = FlagSettings()
+        add(to: &flags)
+        try bootstrap(SettingsSources.flagsAndEnvironment(flags))
     }
 }
 
@@ -56,9 +70,18 @@ public struct TaskExecutorOption: ParsableArguments, Sendable {
 
     @Option(help: """
         Where Swift tasks run: event-loops (SwiftNIO's threads: an API answer resumes its task on \
-        the thread that read it; 4-12 % less CPU per event in ops/bench) or swift-pool (Swift's default pool).
+        the thread that read it; 4-12 % less CPU per event in ops/bench) or swift-pool (Swift's default pool). \
+        Default event-loops; $AURORA_BRIDGE_WORKER_TASK_EXECUTOR.
         """)
-    public var taskExecutor: TaskExecutorChoice = .eventLoops
+    public var taskExecutor: TaskExecutorChoice?
+
+    /// The flag, else `AURORA_BRIDGE_WORKER_TASK_EXECUTOR`, else event-loops. Not read from a settings
+    /// file: the executor is installed before any task runs, and the file is read in one.
+    public func resolved() throws -> TaskExecutorChoice {
+        var flags = FlagSettings()
+        flags.set("worker.taskExecutor", flag: "--task-executor", taskExecutor?.rawValue)
+        return try SettingsSources.flagsAndEnvironment(flags).choice("worker.taskExecutor", default: .eventLoops)
+    }
 }
 
 /// A command that chooses its task executor; ``AuroraBridge/main()`` installs it before running.

@@ -9,39 +9,6 @@ import Records
 import Synchronization
 import Tracing
 
-/// The gateway's settings.
-public struct GatewayConfiguration: Sendable {
-    /// The public address: webhooks, `/healthz` and `/openapi.json`.
-    public var host = "0.0.0.0"
-    public var port = 8080
-    /// The admin address: `/metrics` and `/readyz` (which name every tenant) and `/healthz`. Keep it
-    /// off the load balancer; probes and Prometheus reach it inside the network.
-    public var adminHost = "0.0.0.0"
-    public var adminPort = 8081
-    /// The topic webhooks go to.
-    public var topic = Topics.default.webhooks
-    /// How long a request waits for Kafka's acknowledgement before answering 503 (Aurora gives up at 10 s).
-    public var publishDeadline: Duration = .seconds(5)
-    /// The header Aurora's subscription sends the tenant's token in (`header_auth_key`).
-    public var tokenHeader = WebhookRequestHeader.token
-    /// Per-tenant ingress limit: sustained requests per second and burst.
-    public var tenantRequestsPerSecond = 50
-    public var tenantBurst = 200
-    public var limits = WebhookLimits()
-    /// A connection that has sent no complete request for this long is closed: idle keep-alive
-    /// connections, and slowloris clients that trickle a request head, cannot hold it open.
-    public var idleTimeout: Duration = .seconds(60)
-    /// Connections open at once; at this many the gateway accepts no more until one closes (they
-    /// wait in the kernel's accept queue), so memory and descriptors stay bounded.
-    public var maxConnections = 4096
-    /// Makes a span for each webhook request and one for its publish, whose context the webhook
-    /// record carries. The process's tracer by default (`InstrumentationSystem.bootstrap`):
-    /// bootstrap it before making this configuration.
-    public var tracer: any Tracer = InstrumentationSystem.tracer
-
-    public init() {}
-}
-
 /// What the gateway answers.
 public struct GatewayAnswer: Sendable {
     public var status: Int

@@ -1,3 +1,5 @@
+import Bridge
+
 /// The pipeline's topics (DESIGN.md, "Contracts"). Every name can be configured; ``default`` holds
 /// the names the service, its tools and its deployments use unless told otherwise.
 public struct Topics: Sendable, Equatable {
@@ -20,6 +22,16 @@ public struct Topics: Sendable, Equatable {
 
     /// The default names.
     public static let `default` = Topics()
+
+    /// The names set under `topics.` (`topics.webhooks`, `topics.deadLetter`, `topics.outcomes`,
+    /// `topics.replayLedger`), the default ones otherwise.
+    public init(settings: Settings) {
+        let defaults = Topics.default
+        self.init(webhooks: settings.string("topics.webhooks", default: defaults.webhooks),
+                  deadLetter: settings.string("topics.deadLetter", default: defaults.deadLetter),
+                  outcomes: settings.string("topics.outcomes", default: defaults.outcomes),
+                  replayLedger: settings.string("topics.replayLedger", default: defaults.replayLedger))
+    }
 
     /// The retry tier topic `n` (1-based): `<webhooks>.retry.n`.
     public func retryTier(_ n: Int) -> String { "\(webhooks).retry.\(n)" }

@@ -34,6 +34,21 @@ public struct WorkerConfiguration: Sendable {
 
     public init() {}
 
+    /// The pool's settings under `worker.` and `topics.`, each default the property's own.
+    ///
+    /// Keys: `worker.group`, `worker.concurrency` (at least 1), `worker.maxOutstanding` (raised to
+    /// the concurrency), `worker.retryDelays` (durations; their count is the number of tiers),
+    /// `worker.revokeDrain`, `worker.shutdownDrain` (durations), and the topics (``Topics``).
+    public init(settings: Settings) throws {
+        groupID = settings.string("worker.group", default: groupID)
+        topics = Topics(settings: settings)
+        concurrency = try settings.int("worker.concurrency", default: concurrency, in: 1...100_000)
+        maxOutstanding = max(try settings.int("worker.maxOutstanding", default: maxOutstanding, in: 1...10_000_000), concurrency)
+        retry = RetryPolicy(tierDelays: try settings.durations("worker.retryDelays", default: retry.tierDelays))
+        revokeDrainTimeout = try settings.duration("worker.revokeDrain", default: revokeDrainTimeout)
+        shutdownDrainTimeout = try settings.duration("worker.shutdownDrain", default: shutdownDrainTimeout)
+    }
+
     /// Every topic the worker consumes: the webhooks and the retry tiers.
     public var consumedTopics: [String] { [topics.webhooks] + topics.retryTiers(retry.tierDelays.count) }
 }

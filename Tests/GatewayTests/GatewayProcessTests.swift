@@ -10,7 +10,7 @@ import TestSupport
 struct GatewayProcessTests {
     @Test("2,000 idle connections: webhooks are still answered, memory stays bounded, the idle ones are closed after --idle-timeout-ms")
     func idleConnections() async throws {
-        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout-ms", "15000"])
+        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout", "15s"])
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(await webhook(port, 0) == 200)
         let before = residentKiB(gateway.process.processIdentifier)
@@ -33,7 +33,7 @@ struct GatewayProcessTests {
 
     @Test("past --max-connections a new connection waits until one closes, and is then served")
     func connectionLimit() async throws {
-        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout-ms", "2000", "--max-connections", "20"])
+        let (cluster, gateway, port, _, directory) = try await startGateway(["--idle-timeout", "2s", "--max-connections", "20"])
         defer { try? FileManager.default.removeItem(at: directory) }
         // 40 idle connections: 20 are served (a few more, as the server accepts in batches), the rest wait.
         let sockets = (0..<40).compactMap { _ in IdleSocket(port: port) }

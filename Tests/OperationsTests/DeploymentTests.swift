@@ -32,9 +32,14 @@ private func environmentVariablesRead() throws -> Set<String> {
     let sources = root.appendingPathComponent("Sources")
     let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
     let pattern = try Regex(#""(AURORA_BRIDGE_[A-Z_]+)""#)
+    // Settings keys are read as AURORA_BRIDGE_ + the key in upper snake case (CLISupport/SettingsSources).
+    let settingsKey = try Regex(#"(?:settings\.(?:string|int|duration|durations|strings|choice)|flags\.set)\("([a-zA-Z.]+)""#)
     for file in files where file.pathExtension == "swift" {
         let text = try String(contentsOf: file, encoding: .utf8)
         for match in text.matches(of: pattern) { names.insert(String(text[match.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+        for match in text.matches(of: settingsKey) {
+            if let key = match.output[1].substring { names.insert(SettingsError.environmentName(String(key))) }
+        }
     }
     return names
 }

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Bridge
+import ServiceLifecycle
+#if OTLP
+import OTel
+#endif
+
+/// Where spans go.
+public enum TracingBackend: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// Nowhere: no tracer is bootstrapped; records still carry a `traceparent` per hop.
+    case off
+    /// OpenTelemetry's protocol over HTTP (swift-otel), configured by the standard `OTEL_*`
+    /// variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, default `http://localhost:4318`).
+    case otlp
+}
+
+/// `--tracing`, for the gateway and the worker.
+public struct TracingOptions: ParsableArguments, Sendable {
+    public init() {}
+
+    @Option(help: """
+        Where spans go: off (the default) or otlp (OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT, \
+        in builds made with AURORA_BRIDGE_OTLP=1, as the image is). $AURORA_BRIDGE_TRACING.
+        """)
+    public var tracing: TracingBackend?
+
+    /// Adds `--tracing` to a runtime's flag settings (key `tracing`).
+    public func add(to flags: inout FlagSettings) {
+        flags.set("tracing", flag: "--tracing", tracing?.rawValue)
+    }
+
+    /// Whether this executable was built with the OTLP exporter.
+    public static var hasOTLPExporter: Bool {
+        #if OTLP
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// Bootstraps the process's tracer as `settings` say; call it before making the runtime's
+    /// configuration, which takes the process's tracer. Returns the exporter's service, to run
+    /// first in the runtime's service group (so it stops last and sends the last spans), or nil.
+    public static func bootstrap(_ settings: Settings, serviceName: String) throws -> (any Service)? {
+        switch try settings.choice("tracing", default: TracingBackend.off) {
+        case .off:
+            return nil
+        case .otlp:
+            #if OTLP
+            var configuration = OTel.Configuration.default
+            configuration.serviceName = serviceName
+            configuration.logs.enabled = false  // logs are lines on stderr (LineLogHandler)
+            configuration.metrics.enabled = false  // metrics are Prometheus's (/metrics)
+            configuration.traces.exporter = .otlp
+            configuration.traces.otlpExporter.protocol = .httpProtobuf
+            return try OTel.bootstrap(configuration: configuration)
+            #else
+            throw settings.error("tracing", "otlp needs a build with the OTLP exporter: AURORA_BRIDGE_OTLP=1 swift build -c release (the image has it)")
+            #endif
+        }
+    }
+}
