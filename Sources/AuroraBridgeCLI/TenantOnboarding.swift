@@ -77,7 +77,7 @@ struct TenantCheckCommand: AsyncParsableCommand {
 
     /// The newest agreement id per tenant among the last records of the webhooks topic.
     private func recentAgreements() async -> [String: String] {
-        guard let bootstrap = brokers ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_BROKERS"], !bootstrap.isEmpty else { return [:] }
+        guard let bootstrap = SettingsSources.value("brokers", flag: "--brokers", brokers) else { return [:] }
         var logger = Logger(label: "aurora-bridge.tenants")
         logger.logLevel = .critical
         guard let records = try? await KafkaTopicReader.readAll(topic, configuration: KafkaConfiguration(bootstrapServers: bootstrap),
@@ -129,14 +129,14 @@ struct TenantSubscribe: AsyncParsableCommand {
         try logging.bootstrap()
         let registry = try file.load()
         let configuration = try registry.require(tenant)
-        guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
+        guard let base = SettingsSources.value("publicUrl", flag: "--public-url", publicURL) else {
             throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
         }
         let token: String
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw CLIError("cannot read --token-file \(tokenFile)") }
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let value = ProcessInfo.processInfo.environment["AURORA_BRIDGE_WEBHOOK_TOKEN"], !value.isEmpty {
+        } else if let value = SettingsSources.value("webhookToken", flag: "--token-file", nil, isSecret: true) {
             token = value
         } else {
             throw CLIError("the webhook token is needed: set AURORA_BRIDGE_WEBHOOK_TOKEN or pass --token-file (`tenants hash-token` makes a new pair)")

@@ -115,7 +115,7 @@ struct TenantURL: AsyncParsableCommand {
     func run() async throws {
         let registry = try file.load()
         _ = try registry.require(tenant)
-        guard let base = publicURL ?? ProcessInfo.processInfo.environment["AURORA_BRIDGE_PUBLIC_URL"], !base.isEmpty else {
+        guard let base = SettingsSources.value("publicUrl", flag: "--public-url", publicURL) else {
             throw ValidationError("pass --public-url https://<the gateway's public host> (or set AURORA_BRIDGE_PUBLIC_URL)")
         }
         print(WebhookSubscriber.urlTemplate(base: base, tenant: tenant))

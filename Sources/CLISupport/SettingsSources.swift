@@ -54,6 +54,15 @@ public enum SettingsSources {
             .prefixKeys(with: ConfigKey(["auroraBridge"]))
     }
 
+    /// One value of the operator commands: `flag`'s when given, else `AURORA_BRIDGE_<KEY>`'s; nil
+    /// when neither is set or it is empty.
+    public static func value(_ key: String, flag: String, _ given: String?, isSecret: Bool = false,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        var flags = FlagSettings()
+        flags.set(key, flag: flag, given)
+        return flagsAndEnvironment(flags, environment: environment).string(key, isSecret: isSecret).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Flags and the environment only: for the operator commands, which take no settings file.
     public static func flagsAndEnvironment(_ flags: FlagSettings,
                                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
