@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Synchronization
 
 /// Sends with a deadline, checked by the poll thread (no timer task per send).

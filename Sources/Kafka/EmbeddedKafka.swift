@@ -16,7 +16,7 @@ public final class EmbeddedKafka: Sendable {
     /// The `bootstrap.servers` string of the cluster's listeners, e.g. `127.0.0.1:40123,...`.
     public let bootstrapServers: String
     public let brokerCount: Int
-    private let owner: NativeClient
+    private let owner: RDKafkaClient
     private let cluster: MockCluster
     /// Each broker's listener, broker 1 first (the order of `bootstrapServers`).
     private let listeners: [Listener]
@@ -36,9 +36,8 @@ public final class EmbeddedKafka: Sendable {
         var configuration = KafkaConfiguration(bootstrapServers: "")
         configuration["bootstrap.servers"] = nil
         configuration.set("log_level", "4")  // its only notice would be "no bootstrap.servers"
-        let owner = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration,
-                                     context: ClientContext(logger: logger, statisticsHandler: nil))
-        guard let cluster = rd_kafka_mock_cluster_new(owner.handle, Int32(brokers)) else {
+        let owner = try RDKafkaClient(.producer, configuration: configuration, context: ClientContext(logger: logger))
+        guard let cluster = owner.makeMockCluster(brokers: brokers) else {
             owner.destroy()
             throw KafkaError(code: .state, message: "could not start the embedded Kafka cluster")
         }

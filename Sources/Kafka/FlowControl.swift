@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -17,12 +15,12 @@ final class FlowControl: Sendable {
         var everAssigned = false
     }
 
-    private let client: NativeClient
+    private let client: RDKafkaClient
     private let buffer: MessageBuffer
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(client: NativeClient, buffer: MessageBuffer, logger: Logger) {
+    init(client: RDKafkaClient, buffer: MessageBuffer, logger: Logger) {
         self.client = client
         self.buffer = buffer
         self.logger = logger
@@ -95,14 +93,6 @@ final class FlowControl: Sendable {
 
     /// Pauses or resumes; returns per-partition errors (e.g. not assigned).
     private func apply(pause: Bool, _ partitions: [KafkaTopicPartition]) -> [(KafkaTopicPartition, KafkaError)] {
-        guard !partitions.isEmpty else { return [] }
-        let entries = partitions.map { KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: KafkaOffset.invalid) }
-        return withNativePartitionList(entries) { list in
-            let err = pause ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                return [(partitions[0], KafkaError(err, context: pause ? "pause" : "resume"))]
-            }
-            return list.errors
-        }
+        client.setPaused(pause, partitions)
     }
 }

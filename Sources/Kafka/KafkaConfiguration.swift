@@ -1,5 +1,3 @@
-import CRdKafka
-
 /// librdkafka properties for a client. Any property of librdkafka's CONFIGURATION.md can be set;
 /// the typed initialisers of ``KafkaProducer`` and ``KafkaConsumer`` add durable defaults first.
 public struct KafkaConfiguration: Sendable {
@@ -46,25 +44,5 @@ public struct KafkaConfiguration: Sendable {
         let lowered = key.lowercased()
         return ["password", "secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "token"]
             .contains { lowered.contains($0) }
-    }
-
-    /// Builds an `rd_kafka_conf_t`. The caller owns the result (it passes it to `rd_kafka_new`).
-    func makeNative() throws(KafkaError) -> OpaquePointer {
-        guard let conf = rd_kafka_conf_new() else {
-            throw KafkaError(code: .invalidConfiguration, message: "rd_kafka_conf_new failed")
-        }
-        var errstr = [CChar](repeating: 0, count: 512)
-        for (key, value) in properties {
-            let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
-            guard result == RD_KAFKA_CONF_OK else {
-                rd_kafka_conf_destroy(conf)
-                let detail = Self.isSecret(key)
-                    ? "the value given is not valid (hidden: secret property)"
-                    : errstr.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                throw KafkaError(code: .invalidConfiguration,
-                                 message: "configuration property '\(key)': \(detail)")
-            }
-        }
-        return conf
     }
 }

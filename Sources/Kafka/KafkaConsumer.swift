@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -38,7 +36,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// The records, in partition order. One iterator at a time; it ends after ``close(timeout:)``.
     public let messages: Messages
 
-    private let client: NativeClient
+    private let client: RDKafkaClient
     private let buffer: MessageBuffer
     private let flow: FlowControl
     private let rebalancer: Rebalancer
@@ -77,12 +75,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
         configuration.applyDefaults(Self.defaults)
         let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
-        let client = try NativeClient(kind: RD_KAFKA_CONSUMER, configuration: configuration, context: context) { conf in
-            rd_kafka_conf_set_rebalance_cb(conf) { handle, err, partitions, _ in
-                guard let handle, let partitions, let context = ClientContext.from(handle) else { return }
-                context.rebalance.withLock { $0 }?(handle, err, partitions)
-            }
-        }
+        let client = try RDKafkaClient(.consumer, configuration: configuration, context: context)
         let buffer = MessageBuffer(capacity: bufferCapacity)
         let flow = FlowControl(client: client, buffer: buffer, logger: logger)
         self.client = client
@@ -95,40 +88,22 @@ public final class KafkaConsumer: Service, Sendable {
         let rebalancer = Rebalancer(client: client, buffer: buffer, flow: flow, handler: rebalanceHandler,
                                     handlerTimeout: rebalanceHandlerTimeout, commitTimeout: commitTimeout, logger: logger)
         self.rebalancer = rebalancer
-        context.rebalance.withLock { $0 = { handle, err, list in rebalancer.handle(err, list) } }
+        context.rebalanceHandler.withLock { $0 = { change in rebalancer.handle(change) } }
 
-        rd_kafka_poll_set_consumer(client.handle)
         switch subscription {
         case .group(_, let topics):
-            let entries = topics.map { KafkaTopicPartitionOffset(topic: $0, partition: kafka_shim_partition_unassigned(), offset: KafkaOffset.invalid) }
-            try withNativePartitionList(entries) { list in
-                try KafkaError.check(rd_kafka_subscribe(client.handle, list), "subscribe to \(topics)")
-            }
+            try client.subscribe(topics)
         case .partitions(let offsets):
-            try withNativePartitionList(offsets) { list in
-                try KafkaError.check(rd_kafka_assign(client.handle, list), "assign \(offsets)")
-            }
+            try client.assign(offsets)
             _ = flow.assigned(offsets.map(\.topicPartition))
         }
 
         let topicNames = TopicNameCache()
         self.poller = LoopThread(name: "kafka-cons-poll") {
-            guard let first = rd_kafka_consumer_poll(client.handle, 100) else {
-                flow.update()
-                return
+            if let batch = client.poll(limit: 256, timeout: .milliseconds(100), topicNames: topicNames, logger: logger) {
+                // A rebalance served by the poll may have revoked some of these partitions.
+                buffer.append(flow.keepingAssigned(batch))
             }
-            var batch: [KafkaMessage] = []
-            batch.reserveCapacity(64)
-            var next: UnsafeMutablePointer<rd_kafka_message_t>? = first
-            while let message = next {
-                if let record = KafkaMessage(native: message, topicNames: topicNames, logger: logger) {
-                    batch.append(record)
-                }
-                rd_kafka_message_destroy(message)
-                next = batch.count < 256 ? rd_kafka_consumer_poll(client.handle, 0) : nil
-            }
-            // A rebalance served by the polls above may have revoked some of these partitions.
-            buffer.append(flow.keepingAssigned(batch))
             flow.update()
         }
     }
@@ -141,10 +116,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// Stores offsets (each the next offset to read) for the next commit.
     public func storeOffsets(_ offsets: [KafkaTopicPartitionOffset]) throws {
         guard !offsets.isEmpty else { return }
-        try withNativePartitionList(offsets) { list in
-            try KafkaError.check(rd_kafka_offsets_store(client.handle, list), "store offsets \(offsets)")
-            if let (_, error) = list.errors.first { throw error }
-        }
+        try client.storeOffsets(offsets)
     }
 
     /// Commits the stored offsets now and waits for the group coordinator's answer.
@@ -153,9 +125,7 @@ public final class KafkaConsumer: Service, Sendable {
     public func commit() async throws {
         let client = self.client, timeout = rebalancer.commitTimeout
         try await Blocking.run {
-            let err = client.commitStoredOffsets(timeout: timeout)
-            if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
-            try KafkaError.check(err, "commit")
+            if let error = client.commitStoredOffsets(timeout: timeout), error.code != .noOffset { throw error }
         }
     }
 
@@ -163,13 +133,7 @@ public final class KafkaConsumer: Service, Sendable {
     public func committed(_ partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws
         -> [KafkaTopicPartitionOffset] {
         let client = self.client
-        return try await Blocking.run {
-            let entries = partitions.map { KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: KafkaOffset.invalid) }
-            return try withNativePartitionList(entries) { list in
-                try KafkaError.check(rd_kafka_committed(client.handle, list, timeout.milliseconds), "read committed offsets")
-                return list.offsets
-            }
-        }
+        return try await Blocking.run { try client.committed(partitions, timeout: timeout) }
     }
 
     /// Stops fetching from `partitions` until ``resume(_:)``. Records already buffered still arrive.
@@ -183,12 +147,7 @@ public final class KafkaConsumer: Service, Sendable {
     public func seek(_ offsets: [KafkaTopicPartitionOffset], timeout: Duration = .seconds(10)) async throws {
         let client = self.client, buffer = self.buffer
         try await Blocking.run {
-            try withNativePartitionList(offsets) { list in
-                if let error = KafkaError.consume(rd_kafka_seek_partitions(client.handle, list, timeout.milliseconds), context: "seek") {
-                    throw error
-                }
-                if let (_, error) = list.errors.first { throw error }
-            }
+            try client.seek(offsets, timeout: timeout)
             buffer.remove(partitions: Set(offsets.map(\.topicPartition)))
         }
     }
@@ -200,24 +159,13 @@ public final class KafkaConsumer: Service, Sendable {
         let client = self.client
         return try await Blocking.run {
             var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
-            for partition in partitions {
-                var low: Int64 = 0, high: Int64 = 0
-                try KafkaError.check(rd_kafka_query_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high,
-                                                                      timeout.milliseconds), "watermarks of \(partition)")
-                result[partition] = KafkaWatermarks(low: low, high: high)
-            }
+            for partition in partitions { result[partition] = try client.watermarks(partition, timeout: timeout) }
             return result
         }
     }
 
     /// The partitions currently assigned to this consumer.
-    public func assignment() throws -> [KafkaTopicPartition] {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
-        try KafkaError.check(rd_kafka_assignment(client.handle, &list), "read assignment")
-        guard let list else { return [] }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return list.offsets.map(\.topicPartition)
-    }
+    public func assignment() throws -> [KafkaTopicPartition] { try client.assignment() }
 
     /// Leaves the group cleanly: the revoke handler runs, stored offsets are committed, the
     /// sequence of messages ends and the client is destroyed. Safe to call more than once.
@@ -295,7 +243,7 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Destroys a closed consumer's handle, or keeps it for the rest of the process when
     /// destroying it is unsafe (see ``unsafeToDestroy``).
-    private static func release(_ client: NativeClient, unsafeToDestroy: Bool, logger: Logger) {
+    private static func release(_ client: RDKafkaClient, unsafeToDestroy: Bool, logger: Logger) {
         if unsafeToDestroy {
             logger.warning("consumer closed before its group assignment arrived; its librdkafka handle is kept, not destroyed (librdkafka 2.0.2 aborts on that destroy)")
             client.abandon()

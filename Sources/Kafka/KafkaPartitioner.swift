@@ -1,10 +1,3 @@
-import CKafkaShim
-import CRdKafka
-import Dispatch
-import Logging
-import ServiceLifecycle
-import Synchronization
-
 /// How a producer picks the partition of a record that names none.
 public enum KafkaPartitioner: Sendable, Equatable {
     /// librdkafka's `partitioner` property (default `consistent_random`: a CRC32 of the whole key).
@@ -15,8 +8,4 @@ public enum KafkaPartitioner: Sendable, Equatable {
     /// still names the project.
     case keyPrefix(separator: UInt8)
 
-    func install(on conf: OpaquePointer) {
-        guard case .keyPrefix(let separator) = self else { return }
-        kafka_shim_partition_by_key_prefix(conf, separator)
-    }
 }

@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -21,7 +19,7 @@ public final class KafkaProducer: Service, Sendable {
         "log.connection.close": "false",
     ]
 
-    let client: NativeClient
+    let client: RDKafkaClient
     private let outbox: Outbox
     private let deadlines: DeadlineWatch
     private let poller: LoopThread
@@ -42,21 +40,11 @@ public final class KafkaProducer: Service, Sendable {
                 statisticsHandler: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = configuration
         configuration.applyDefaults(Self.defaults)
-        let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler)
-        let client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: context) { conf in
-            partitioner.install(on: conf)
-            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
-                guard let message, let opaque = message.pointee._private else { return }
-                let item = OutboxItem.delivered(opaque)
-                let err = message.pointee.err
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    item.complete(.success(KafkaDeliveryReport(
-                        topic: item.topic, partition: message.pointee.partition, offset: message.pointee.offset)))
-                } else {
-                    item.complete(.failure(KafkaError(err, context: "delivery to \(item.topic) failed")))
-                }
-            }
+        let context = ClientContext(logger: logger, statisticsHandler: statisticsHandler) { opaque, result in
+            let item = OutboxItem.delivered(opaque)
+            item.complete(result.map { KafkaDeliveryReport(topic: item.topic, partition: $0.partition, offset: $0.offset) })
         }
+        let client = try RDKafkaClient(.producer, configuration: configuration, context: context, partitioner: partitioner)
         let outbox = Outbox(client: client)
         let deadlines = DeadlineWatch()
         self.client = client
@@ -64,16 +52,11 @@ public final class KafkaProducer: Service, Sendable {
         self.deadlines = deadlines
         self.logger = logger
         self.maxWaitingSends = maxWaitingSends
-        // Yielding the main queue ends a poll in progress (or the next one), so stopping need not
-        // wait out its timeout (rd_kafka_yield only works from the polling thread itself).
-        self.poller = LoopThread(name: "kafka-prod-poll", wake: {
-            guard let queue = rd_kafka_queue_get_main(client.handle) else { return }
-            rd_kafka_queue_yield(queue)
-            rd_kafka_queue_destroy(queue)
-        }) {
+        // Waking the poll ends it early, so stopping need not wait out its timeout.
+        self.poller = LoopThread(name: "kafka-prod-poll", wake: { client.wakePoll() }) {
             // Serves delivery reports, moves records that waited for queue room into librdkafka,
             // and ends the waits of sends whose deadline passed.
-            rd_kafka_poll(client.handle, outbox.hasWaiting || deadlines.isWatching ? 5 : 100)
+            client.poll(timeout: .milliseconds(outbox.hasWaiting || deadlines.isWatching ? 5 : 100))
             if deadlines.expire() > 0 { outbox.withdrawAbandoned() }
             outbox.drain()
         }
@@ -152,21 +135,17 @@ public final class KafkaProducer: Service, Sendable {
     /// one that lost its sequence): no send can succeed any more, the process must start a new producer.
     public var fatalError: KafkaError? {
         guard !closed.load(ordering: .acquiring) else { return nil }
-        var reason = [CChar](repeating: 0, count: 512)
-        let code = rd_kafka_fatal_error(client.handle, &reason, reason.count)
-        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        let text = reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return KafkaError(code: KafkaError.Code(code), message: "fatal producer error: \(text)")
+        return client.fatalError
     }
 
     /// Raises a fatal error in this producer as the cluster would (librdkafka's own test hook): for
     /// tests and drills of what the service does when its producer is fenced.
     @_spi(Testing) public func simulateFatalError(_ code: KafkaError.Code, reason: String) {
-        _ = rd_kafka_test_fatal_error(client.handle, code.rdValue, reason)
+        client.raiseFatalError(code, reason: reason)
     }
 
     /// Records waiting in librdkafka's queue or for room in it.
-    public var outstandingCount: Int { Int(rd_kafka_outq_len(client.handle)) + outbox.waitingCount }
+    public var outstandingCount: Int { client.outstandingCount + outbox.waitingCount }
 
     /// Waits until every outstanding record is delivered or `timeout` passes.
     /// - Returns: true when nothing is outstanding any more.
@@ -175,9 +154,9 @@ public final class KafkaProducer: Service, Sendable {
         let client = self.client, outbox = self.outbox
         return await Blocking.run {
             let deadline = ContinuousClock.now + timeout
-            while outbox.waitingCount > 0 || rd_kafka_outq_len(client.handle) > 0 {
+            while outbox.waitingCount > 0 || client.outstandingCount > 0 {
                 if ContinuousClock.now >= deadline { return false }
-                rd_kafka_flush(client.handle, 100)
+                client.flush(timeout: .milliseconds(100))
             }
             return true
         }
@@ -194,9 +173,9 @@ public final class KafkaProducer: Service, Sendable {
         let client = self.client, outbox = self.outbox, poller = self.poller
         await Blocking.run {
             outbox.failWaiting(KafkaError(code: .purgedQueue, message: "the producer shut down before delivery"))
-            rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            client.purgeAll()
             poller.stopAndJoin()
-            rd_kafka_flush(client.handle, 1000)  // serves the purge delivery reports
+            client.flush(timeout: .seconds(1))  // serves the purge delivery reports
             outbox.destroyTopicHandles()
             client.destroy()
         }
@@ -212,9 +191,9 @@ public final class KafkaProducer: Service, Sendable {
         // Without an explicit shutdown: fail what is outstanding, stop polling and destroy.
         if !closed.load(ordering: .acquiring) {
             outbox.failWaiting(KafkaError(code: .destroyed, message: "the producer was released"))
-            rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            client.purgeAll()
             poller.stopAndJoin()
-            rd_kafka_flush(client.handle, 1000)
+            client.flush(timeout: .seconds(1))
         } else {
             poller.stopAndJoin()
         }

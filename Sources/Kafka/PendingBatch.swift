@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Synchronization
 
 /// The records of one batched send and their results; resumes its caller when the last one is done.

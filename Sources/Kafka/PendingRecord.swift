@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Synchronization
 
 /// The record of one send, carrying the continuation its delivery report (or deadline) resumes.

@@ -1,4 +1,3 @@
-import CKafkaShim
 import CRdKafka
 import Dispatch
 import Logging

@@ -1,5 +1,3 @@
-import CKafkaShim
-import CRdKafka
 import Dispatch
 import Foundation
 import Logging
