@@ -28,11 +28,7 @@ struct GatewayCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var kafka: KafkaOptions
-    @OptionGroup var tenants: TenantsFileOption
-    @OptionGroup var logging: LoggingOptions
-    @OptionGroup var settingsFile: SettingsOptions
-    @OptionGroup var tracing: TracingOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     @Option(help: "Address to listen on (default 0.0.0.0).")
     var host: String?
@@ -74,36 +70,24 @@ struct GatewayCommand: AsyncParsableCommand {
     var maxConnections: Int?
 
     /// The settings this command's flags give (``GatewayConfiguration/init(settings:)`` reads them).
-    var flagSettings: FlagSettings {
+    func flagSettings() throws -> FlagSettings {
         var flags = FlagSettings()
-        kafka.add(to: &flags)
-        tenants.add(to: &flags)
-        logging.add(to: &flags)
-        tracing.add(to: &flags)
         flags.set("gateway.host", flag: "--host", host)
         flags.set("gateway.port", flag: "--port", port)
         flags.set("gateway.adminHost", flag: "--admin-host", adminHost)
         flags.set("gateway.adminPort", flag: "--admin-port", adminPort)
         flags.set("topics.webhooks", flag: "--topic", topic)
-        flags.set("gateway.publishTimeout", flag: "--publish-timeout", publishTimeout ?? publishTimeoutMs.map { "\($0)ms" })
+        try flags.set("gateway.publishTimeout", flag: "--publish-timeout", duration: publishTimeout, milliseconds: publishTimeoutMs)
         flags.set("gateway.tokenHeader", flag: "--token-header", tokenHeader)
         flags.set("gateway.tenantRps", flag: "--tenant-rps", tenantRps)
         flags.set("gateway.tenantBurst", flag: "--tenant-burst", tenantBurst)
-        flags.set("gateway.idleTimeout", flag: "--idle-timeout", idleTimeout ?? idleTimeoutMs.map { "\($0)ms" })
+        try flags.set("gateway.idleTimeout", flag: "--idle-timeout", duration: idleTimeout, milliseconds: idleTimeoutMs)
         flags.set("gateway.maxConnections", flag: "--max-connections", maxConnections)
         return flags
     }
 
-    func validate() throws {
-        guard publishTimeout == nil || publishTimeoutMs == nil, idleTimeout == nil || idleTimeoutMs == nil else {
-            throw ValidationError("give --publish-timeout and --idle-timeout as durations (e.g. 5s), not also their older -ms forms")
-        }
-    }
-
     func run() async throws {
-        let settings = try await settingsFile.settings(flags: flagSettings)
-        try logging.bootstrap(settings)
-        let exporter = try TracingOptions.bootstrap(settings, serviceName: "aurora-bridge-gateway")
+        let (settings, exporter) = try await runtime.start(try flagSettings(), serviceName: "aurora-bridge-gateway")
         let configuration = try GatewayConfiguration(settings: settings)
         let logger = Logger(label: "aurora-bridge.gateway")
         let store: TenantsStore

@@ -37,12 +37,8 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
             """
     )
 
-    @OptionGroup var kafka: KafkaOptions
-    @OptionGroup var tenants: TenantsFileOption
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var executor: TaskExecutorOption
-    @OptionGroup var settingsFile: SettingsOptions
-    @OptionGroup var tracing: TracingOptions
 
     @Option(help: "Consumer group shared by all workers (default aurora-bridge-worker).")
     var group: String?
@@ -99,41 +95,27 @@ struct WorkerCommand: AsyncParsableCommand, ChoosesTaskExecutor {
     var metricsPort: Int?
 
     /// The settings this command's flags give (``WorkerRuntimeConfiguration/init(settings:)`` reads them).
-    var flagSettings: FlagSettings {
+    func flagSettings() throws -> FlagSettings {
         var flags = FlagSettings()
-        kafka.add(to: &flags)
-        tenants.add(to: &flags)
-        logging.add(to: &flags)
-        tracing.add(to: &flags)
         flags.set("worker.group", flag: "--group", group)
         flags.set("worker.concurrency", flag: "--concurrency", concurrency)
         flags.set("worker.maxOutstanding", flag: "--max-outstanding", maxOutstanding)
         flags.set("worker.retryDelays", flag: "--retry-delays", retryDelays)
-        flags.set("worker.maxThrottleWait", flag: "--max-throttle-wait", maxThrottleWait ?? maxThrottleWaitMs.map { "\($0)ms" })
-        flags.set("worker.apiTimeout", flag: "--api-timeout", apiTimeout ?? apiTimeoutMs.map { "\($0)ms" })
+        try flags.set("worker.maxThrottleWait", flag: "--max-throttle-wait", duration: maxThrottleWait, milliseconds: maxThrottleWaitMs)
+        try flags.set("worker.apiTimeout", flag: "--api-timeout", duration: apiTimeout, milliseconds: apiTimeoutMs)
         flags.set("worker.maxRetryAfter", flag: "--max-retry-after", maxRetryAfter)
         flags.set("topics.webhooks", flag: "--topic", topic)
         flags.set("topics.deadLetter", flag: "--dlq-topic", dlqTopic)
         flags.set("topics.outcomes", flag: "--outcomes-topic", outcomesTopic)
-        flags.set("worker.revokeDrain", flag: "--revoke-drain", revokeDrain ?? revokeDrainMs.map { "\($0)ms" })
-        flags.set("worker.shutdownDrain", flag: "--shutdown-drain", shutdownDrain ?? shutdownDrainMs.map { "\($0)ms" })
+        try flags.set("worker.revokeDrain", flag: "--revoke-drain", duration: revokeDrain, milliseconds: revokeDrainMs)
+        try flags.set("worker.shutdownDrain", flag: "--shutdown-drain", duration: shutdownDrain, milliseconds: shutdownDrainMs)
         flags.set("worker.metricsHost", flag: "--metrics-host", metricsHost)
         flags.set("worker.metricsPort", flag: "--metrics-port", metricsPort)
         return flags
     }
 
-    func validate() throws {
-        let both = [(maxThrottleWait, maxThrottleWaitMs, "--max-throttle-wait"), (apiTimeout, apiTimeoutMs, "--api-timeout"),
-                    (revokeDrain, revokeDrainMs, "--revoke-drain"), (shutdownDrain, shutdownDrainMs, "--shutdown-drain")]
-        for (duration, milliseconds, flag) in both where duration != nil && milliseconds != nil {
-            throw ValidationError("give \(flag) as a duration (e.g. 5s), not also its older -ms form")
-        }
-    }
-
     func run() async throws {
-        let settings = try await settingsFile.settings(flags: flagSettings)
-        try logging.bootstrap(settings)
-        let exporter = try TracingOptions.bootstrap(settings, serviceName: "aurora-bridge-worker")
+        let (settings, exporter) = try await runtime.start(try flagSettings(), serviceName: "aurora-bridge-worker")
         let runtime = try WorkerRuntimeConfiguration(settings: settings)
         let logger = Logger(label: "aurora-bridge.worker")
         let store: TenantsStore
