@@ -9,7 +9,10 @@ import Kafka
 public enum WebhookRecord {
     /// The headers of a new webhook record.
     public static func headers(for envelope: WebhookEnvelope, trace: RecordTrace) -> [KafkaHeader] {
-        [KafkaHeader(RecordHeader.eventID, envelope.id), KafkaHeader(RecordHeader.tenant, envelope.tenant)] + trace.headers
+        var headers = [KafkaHeader(RecordHeader.eventID, envelope.id), KafkaHeader(RecordHeader.tenant, envelope.tenant),
+                       KafkaHeader(RecordHeader.traceparent, trace.parent.description)]
+        if !trace.propagated.isEmpty { headers += trace.propagated }
+        return headers
     }
 
     /// The record the gateway publishes for `envelope`.
