@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // OTLP/HTTP only: the gRPC exporter's packages are not even resolved.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -156,6 +158,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         // `aurora-bridge`: the service (gateway, worker) and its operator commands; what the image ships.
@@ -250,6 +253,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "CLISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "Records",
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -321,17 +325,6 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
-
-// The OTLP exporter for `--tracing otlp` (swift-otel, OTLP/HTTP only): only when asked for, as the
-// image does, since it adds swift-protobuf and several minutes to a clean build (ARCHITECTURE.md).
-//   AURORA_BRIDGE_OTLP=1 swift build -c release
-if Context.environment["AURORA_BRIDGE_OTLP"] != nil {
-    package.dependencies.append(.package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]))
-    for target in package.targets where target.name == "CLISupport" {
-        target.dependencies.append(.product(name: "OTel", package: "swift-otel"))
-        target.swiftSettings = (target.swiftSettings ?? []) + [.define("OTLP")]
-    }
-}
 
 // Micro benchmarks (package-benchmark), the way Hummingbird keeps its own: only when asked for, so
 // builds of the service, CI and the image do not carry them.

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Bridge
-import ServiceLifecycle
-#if OTLP
 import OTel
-#endif
+import ServiceLifecycle
 
 /// Where spans go.
 public enum TracingBackend: String, CaseIterable, ExpressibleByArgument, Sendable {
@@ -19,23 +17,14 @@ public struct TracingOptions: ParsableArguments, Sendable {
     public init() {}
 
     @Option(help: """
-        Where spans go: off (the default) or otlp (OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT, \
-        in builds made with AURORA_BRIDGE_OTLP=1, as the image is). $AURORA_BRIDGE_TRACING.
+        Where spans go: off (the default) or otlp (swift-otel's OTLP/HTTP exporter, to \
+        $OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). $AURORA_BRIDGE_TRACING.
         """)
     public var tracing: TracingBackend?
 
     /// Adds `--tracing` to a runtime's flag settings (key `tracing`).
     public func add(to flags: inout FlagSettings) {
         flags.set("tracing", flag: "--tracing", tracing?.rawValue)
-    }
-
-    /// Whether this executable was built with the OTLP exporter.
-    public static var hasOTLPExporter: Bool {
-        #if OTLP
-        true
-        #else
-        false
-        #endif
     }
 
     /// Bootstraps the process's tracer as `settings` say; call it before making the runtime's
@@ -46,7 +35,6 @@ public struct TracingOptions: ParsableArguments, Sendable {
         case .off:
             return nil
         case .otlp:
-            #if OTLP
             var configuration = OTel.Configuration.default
             configuration.serviceName = serviceName
             configuration.logs.enabled = false  // logs are lines on stderr (LineLogHandler)
@@ -54,9 +42,6 @@ public struct TracingOptions: ParsableArguments, Sendable {
             configuration.traces.exporter = .otlp
             configuration.traces.otlpExporter.protocol = .httpProtobuf
             return try OTel.bootstrap(configuration: configuration)
-            #else
-            throw settings.error("tracing", "otlp needs a build with the OTLP exporter: AURORA_BRIDGE_OTLP=1 swift build -c release (the image has it)")
-            #endif
         }
     }
 }

@@ -1,6 +1,7 @@
 import Bridge
 import Foundation
 import Glibc
+import Hummingbird
 import Kafka
 import Records
 import Testing
@@ -45,6 +46,32 @@ struct GatewayProcessTests {
         gateway.signal(SIGTERM)
         #expect(try await gateway.waitForExit() == 0)
         _ = try await cluster.terminate()
+    }
+
+    @Test("--tracing otlp: swift-otel exports the request and publish spans over OTLP/HTTP, in the caller's trace, and sends the last ones at SIGTERM")
+    func otlpExport() async throws {
+        let collector = try await SpanCollector.start()
+        let (cluster, gateway, port, _, directory) = try await startGateway(
+            ["--tracing", "otlp"], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(collector.port)", "OTEL_BSP_SCHEDULE_DELAY": "60000"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let answer = try await RawHTTP.send(port: port, target: "/webhooks/aurora/acme-solar?project_id=p1&agreement_id=a1&status=signed",
+                                            headers: [("X-Aurora-Webhook-Token", Tenants.token("acme-solar")),
+                                                      ("traceparent", "00-\(traceID)-00f067aa0ba902b7-01")])
+        #expect(answer.status == 200)
+        // The batch waits a minute; SIGTERM stops the exporter last, which sends what it holds.
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit() == 0)
+        _ = try await cluster.terminate()
+        let exported = collector.received()
+        await collector.stop()
+        #expect(exported.contains { $0.path == "/v1/traces" && $0.contentType == "application/x-protobuf" })
+        let bytes = exported.flatMap(\.body)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("aurora-bridge-gateway") && text.contains("GET /webhooks/aurora/{tenant}") && text.contains("publish aurora.webhooks"))
+        // OTLP carries the trace id as 16 bytes: the caller's.
+        let binaryID = stride(from: 0, to: 32, by: 2).map { UInt8(traceID.dropFirst($0).prefix(2), radix: 16)! }
+        #expect(bytes.count >= 16 && (0...(bytes.count - 16)).contains { Array(bytes[$0..<($0 + 16)]) == binaryID })
     }
 
     @Test("Kafka down for 12 s under load: every answer is 503 with Retry-After, the producer's backlog and RSS stay bounded, and after recovery webhooks are accepted again")
@@ -194,7 +221,7 @@ struct GatewayProcessTests {
 /// A cluster with `aurora.webhooks` and a gateway for tenant acme-solar with `extra` flags; the
 /// directory holds its tenants file.
 /// Returns the webhook port and the admin port.
-private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, BridgeProcess, Int, Int, URL) {
+private func startGateway(_ extra: [String], environment: [String: String] = [:]) async throws -> (ExternalCluster, BridgeProcess, Int, Int, URL) {
     let cluster = try await ExternalCluster(arguments: ["--brokers", "1", "--topics", "aurora.webhooks:3:1"])
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -203,7 +230,7 @@ private func startGateway(_ extra: [String]) async throws -> (ExternalCluster, B
     let gateway = try BridgeProcess(["gateway", "--brokers", cluster.bootstrapServers, "--tenants", tenantsFile.path,
                                      "--host", "127.0.0.1", "--port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0",
                                      "--log-level", "warning"] + extra,
-                                    environment: Tenants.environment(["acme-solar"]))
+                                    environment: Tenants.environment(["acme-solar"]).merging(environment) { $1 })
     var port: Int?, adminPort: Int?
     while port == nil || adminPort == nil {  // the two servers print in either order
         let line = try await gateway.waitForLine(containing: " on http://")
@@ -242,4 +269,46 @@ private final class IdleSocket: Sendable {
     }
 
     func close() { Glibc.close(descriptor) }
+}
+
+/// An OTLP/HTTP endpoint that keeps what it is sent.
+private final class SpanCollector: Sendable {
+    struct Export: Sendable {
+        var path: String
+        var contentType: String?
+        var body: [UInt8]
+    }
+
+    let port: Int
+    private let exports: LockedBox<[Export]>
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, exports: LockedBox<[Export]>, task: Task<Void, any Error>) {
+        self.port = port
+        self.exports = exports
+        self.task = task
+    }
+
+    static func start() async throws -> SpanCollector {
+        let exports = LockedBox<[Export]>([])
+        let router = Router()
+        router.post("/v1/traces") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 16 << 20)
+            exports.withLock { $0.append(Export(path: request.uri.path, contentType: request.headers[.contentType], body: Array(body.readableBytesView))) }
+            return Response(status: .ok, headers: [.contentType: "application/x-protobuf"])
+        }
+        let bound = LockedBox<Int?>(nil)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: testLogger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        try await eventually(.seconds(10), "collector listening") { bound.withLock { $0 } != nil }
+        return SpanCollector(port: bound.withLock { $0 }!, exports: exports, task: task)
+    }
+
+    func received() -> [Export] { exports.withLock { $0 } }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
 }
