@@ -82,9 +82,6 @@ final class RDKafkaClient: @unchecked Sendable {
         if kind == .consumer { rd_kafka_poll_set_consumer(handle) }  // one queue: records and callbacks
     }
 
-    /// The client's name, e.g. `rdkafka#producer-1`.
-    var name: String { String(cString: rd_kafka_name(handle)) }
-
     /// Destroys the `rd_kafka_t` (blocking). Safe to call more than once.
     func destroy() {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
