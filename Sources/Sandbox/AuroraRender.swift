@@ -59,11 +59,9 @@ extension ProjectFixture {
                               manufacturer: design.moduleManufacturer, quantity: design.moduleCount))
         }
         let micro = design.inverterKind == "microinverters"
-        bom.append(bomRow(id: design.inverterID, type: design.inverterKind, sku: design.inverterSKU, name: design.inverterName,
-                          manufacturer: design.inverterManufacturer, quantity: micro ? design.moduleCount : 1))
-        if design.hasBattery {
-            bom.append(bomRow(id: design.inverterID + "-b", type: "batteries", sku: "IQBATTERY-5P-1P-NA", name: "IQ Battery 5P",
-                              manufacturer: "Enphase Energy", quantity: 1))
+        for component in components.dropFirst() {
+            bom.append(bomRow(id: component.id, type: component.type, sku: component.sku, name: component.name,
+                              manufacturer: component.manufacturer, quantity: component.quantity))
         }
         let arrays: [JSONValue] = design.arrays.enumerated().map { index, array in
             var object: [String: JSONValue] = [
@@ -78,6 +76,11 @@ extension ProjectFixture {
                     "total_solar_resource_fraction": ["annual": .integer(array.totalSolarResourceFraction)],
                 ],
             ]
+            if design.hasOptimizers {
+                object["dc_optimizer"] = [
+                    "id": .string(design.inverterID + "-o"), "name": .string(Self.optimizer.name), "count": .integer(array.moduleCount),
+                ]
+            }
             if micro {
                 object["microinverter"] = [
                     "id": .string(design.inverterID), "name": .string(design.inverterName), "count": .integer(array.moduleCount),
@@ -108,6 +111,68 @@ extension ProjectFixture {
         return ["design": .object(summary)]
     }
 
+    /// One line of the bill of materials, with its share of the equipment price (per-component pricing).
+    struct Component {
+        var id: String
+        var type: String
+        var name: String
+        var manufacturer: String
+        var sku: String
+        var quantity: Int
+        var weight: Double
+    }
+
+    static let optimizer = (name: "S440 Power Optimizer", manufacturer: "SolarEdge", sku: "S440-1GM4MRM")
+    static let battery = (name: "IQ Battery 5P", manufacturer: "Enphase Energy", sku: "IQBATTERY-5P-1P-NA")
+    static let racking = (name: "XR100 Rail", manufacturer: "IronRidge", sku: "XR-100-168B")
+
+    /// The design's components: modules first, then inverters or microinverters, DC optimizers,
+    /// batteries and racking when the design has them.
+    var components: [Component] {
+        let micro = design.inverterKind == "microinverters"
+        var components = [
+            Component(id: design.moduleID, type: "modules", name: design.moduleName, manufacturer: design.moduleManufacturer,
+                      sku: design.moduleSKU, quantity: design.moduleCount, weight: 0.5),
+            Component(id: design.inverterID, type: design.inverterKind, name: design.inverterName,
+                      manufacturer: design.inverterManufacturer, sku: design.inverterSKU,
+                      quantity: micro ? design.moduleCount : 1, weight: 0.25),
+        ]
+        if design.hasOptimizers {
+            components.append(Component(id: design.inverterID + "-o", type: "dc_optimizers", name: Self.optimizer.name,
+                                        manufacturer: Self.optimizer.manufacturer, sku: Self.optimizer.sku,
+                                        quantity: design.moduleCount, weight: 0.05))
+        }
+        if design.hasBattery {
+            components.append(Component(id: design.inverterID + "-b", type: "batteries", name: Self.battery.name,
+                                        manufacturer: Self.battery.manufacturer, sku: Self.battery.sku, quantity: 1, weight: 0.2))
+        }
+        if design.hasRacking {
+            components.append(Component(id: design.moduleID + "-r", type: "racking", name: Self.racking.name,
+                                        manufacturer: Self.racking.manufacturer, sku: Self.racking.sku,
+                                        quantity: max(2, (design.moduleCount + 1) / 2), weight: 0.05))
+        }
+        return components
+    }
+
+    /// `pricing_by_component`: one row per component with a `unit_price` (dollars per unit) that
+    /// shares out the price before adders when priced per component; otherwise the modules row, unpriced.
+    private func pricingByComponent(basePrice: Double) -> JSONValue {
+        guard pricing.method == "price per component" else {
+            return [["component_type": "modules", "name": .string(design.moduleName), "quantity": .integer(design.moduleCount)]]
+        }
+        let components = components
+        let totalWeight = components.reduce(0) { $0 + $1.weight }
+        return .array(components.map { component in
+            let share = basePrice * component.weight / totalWeight
+            return [
+                "component_type": .string(component.type), "name": .string(component.name),
+                "manufacturer_name": .string(component.manufacturer), "sku": .string(component.sku),
+                "quantity": .integer(component.quantity),
+                "unit_price": .number((share / Double(max(1, component.quantity))).rounded(places: 2)),
+            ]
+        })
+    }
+
     private func bomRow(id: String, type: String, sku: String, name: String, manufacturer: String, quantity: Int) -> JSONValue {
         ["id": .string(id), "component_type": .string(type), "sku": .string(sku), "name": .string(name),
          "manufacturer_name": .string(manufacturer), "quantity": .integer(quantity)]
@@ -119,9 +184,7 @@ extension ProjectFixture {
         var object: [String: JSONValue] = [
             "price_per_watt": .number(pricing.pricePerWatt), "system_price": .number(pricing.systemPrice),
             "adders": .array(pricing.adders.map { ["adder_name": .string($0.name), "adder_value": .number($0.value), "is_discount": .bool($0.isDiscount)] }),
-            "pricing_by_component": [
-                ["component_type": "modules", "name": .string(design.moduleName), "quantity": .integer(design.moduleCount)],
-            ],
+            "pricing_by_component": pricingByComponent(basePrice: basePrice),
         ]
         if quirks.contains(.v2022Pricing) {
             object["pricing_mode"] = "price per watt"
@@ -131,7 +194,7 @@ extension ProjectFixture {
                 ["item_type": "adders", "item_price": .number(addersTotal)],
             ]
         } else {
-            object["pricing_method"] = "price per watt"
+            object["pricing_method"] = .string(pricing.method)
             object["flat_system_price"] = 0
             object["system_price_breakdown"] = [
                 ["item_type": "base_price", "item_price": .number(basePrice.rounded(places: 2)), "subcomponents": []],

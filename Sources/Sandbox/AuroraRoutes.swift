@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -55,6 +56,31 @@ struct AuroraRoutes: Sendable {
                 return Reply(200, json)
             }
         }
+        registerDocumentJob(on: router, path: "tenants/:tid/agreements/:id/download_url", .agreementDocument, .signedAgreement) { project in
+            // Only agreements signed through DocuSign have a document Aurora can hand out.
+            guard let project else { return notFound("Agreement") }
+            guard project.agreement.status == "signed" else { return errors(422, "Agreement is not signed") }
+            guard project.agreement.signingProvider == "docusign" else {
+                return errors(422, "Agreement has no signed document available for download")
+            }
+            return nil
+        }
+        // The proposal PDF's paths and shapes are inferred (by analogy with the signed agreement's
+        // download_url job); Aurora's reference for them was not found.
+        registerDocumentJob(on: router, path: "tenants/:tid/designs/:id/proposal_pdf", .proposalPDF, .proposal) { project in
+            project == nil ? notFound("Design") : nil
+        }
+        router.get("tenants/:tid/designs/:id/web_proposal") { request, context in
+            try await handle(.webProposal, request, context) { tenant, id in
+                guard state.auroraProject(tenant: tenant, .design(id)) != nil else { return notFound("Design") }
+                var rng = SplitMix64.stream(state.configuration.seed, "web-proposal", id)
+                return Reply(200, ["url": .string("https://app.aurorasolar.com/e-proposal/\(rng.alphanumeric(32))"), "url_expired": false])
+            }
+        }
+        // A presigned object-store URL (S3): no auth, no rate limit, no faults; counted as documentFile.
+        router.get("files/:token/:name") { request, context in
+            documentFile(request, context)
+        }
         router.get("tenants/:tid/users/:id") { request, context in
             try await handle(.user, request, context) { tenant, id in
                 guard let (user, tenantID) = state.auroraUser(tenant: tenant, id: id) else { return notFound("User") }
@@ -86,6 +112,66 @@ struct AuroraRoutes: Sendable {
             try await handle(.webhooks, request, context) { tenant, id in
                 state.deleteAuroraWebhook(tenant: tenant, id: id) ? Reply(status: 204, body: .empty) : notFound("Webhook")
             }
+        }
+    }
+
+    /// `POST {path}/run` and `GET {path}/status?job_id=`: one asynchronous document job. `check`
+    /// answers the error for a project (nil when the lookup found none) that cannot run the job.
+    private func registerDocumentJob(
+        on router: Router<SandboxRequestContext>, path: String, _ endpoint: AuroraEndpoint, _ kind: DocumentKind,
+        check: @escaping @Sendable (ProjectFixture?) -> Reply?
+    ) {
+        let lookup: @Sendable (Int, String) -> ProjectFixture? = { tenant, id in
+            state.auroraProject(tenant: tenant, kind == .signedAgreement ? .agreement(id) : .design(id))
+        }
+        router.post("\(path)/run") { request, context in
+            try await handle(endpoint, request, context) { tenant, id in
+                let project = lookup(tenant, id)
+                if let refusal = check(project) { return refusal }
+                guard let job = state.startDocumentJob(tenant: tenant, kind: kind, subjectID: id) else { return check(nil) ?? notFound("Job") }
+                return Reply(200, ["job_id": .string(job), "status": "pending"])
+            }
+        }
+        router.get("\(path)/status") { request, context in
+            try await handle(endpoint, request, context) { tenant, id in
+                guard let jobID = request.query["job_id"], !jobID.isEmpty else { return errors(400, "job_id is required") }
+                switch state.documentJobStatus(tenant: tenant, kind: kind, subjectID: id, jobID: jobID) {
+                case .notFound:
+                    return errors(404, "Job not found")
+                case .pending:
+                    return Reply(200, ["job_id": .string(jobID), "status": "pending"])
+                case .succeeded(let url, let expiresAt):
+                    return Reply(200, ["job_id": .string(jobID), "status": "succeeded", "file_url": .string(url),
+                                       "expires_at": .string(AuroraTime.iso(expiresAt))])
+                case .failed(let message):
+                    return Reply(200, ["job_id": .string(jobID), "status": "failed", "error_message": .string(message)])
+                }
+            }
+        }
+    }
+
+    /// `GET /files/<token>/<name>`: the document's bytes, or S3's XML errors (403 once expired, 404 unknown).
+    private func documentFile(_ request: Request, _ context: SandboxRequestContext) -> Response {
+        state.logArrival(api: "aurora", endpoint: "documentFile", path: request.uri.path, traceparent: request.header("traceparent"))
+        let token = context.parameters.get("token") ?? "", name = context.parameters.get("name") ?? ""
+        func s3Error(_ status: Int, _ code: String, _ message: String, tenant: Int?) -> Response {
+            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
+            let reply = Reply(status: status, body: .data(Data(xml.utf8), contentType: "application/xml"))
+            state.record(api: "aurora", endpoint: "documentFile", statusClass: reply.statusClass, tenant: tenant)
+            return reply.response
+        }
+        switch state.documentFile(token: token, name: name.removingPercentEncoding ?? name) {
+        case .unknown:
+            return s3Error(404, "NoSuchKey", "The specified key does not exist.", tenant: nil)
+        case .expired(let tenant):
+            return s3Error(403, "AccessDenied", "Request has expired", tenant: tenant)
+        case .file(let document, let tenant):
+            state.record(api: "aurora", endpoint: "documentFile", statusClass: "2xx", tenant: tenant)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/pdf"
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: document.byteCount) { writer in
+                try await document.write(to: &writer)
+            })
         }
     }
 

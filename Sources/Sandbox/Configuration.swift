@@ -32,6 +32,15 @@ public struct SandboxConfiguration: Sendable {
     public var webhookRetryDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(30)]
     /// Share of webhook events that Aurora sends twice (Aurora documents duplicates).
     public var webhookDuplicateRate: Double = 0
+    /// How long a document job (signed agreement, proposal PDF) stays `pending` after its run.
+    public var documentJobPending: Duration = .seconds(2)
+    /// Share of document jobs that end `failed` (drawn once per job from the seeded random source).
+    public var documentJobFailureRate: Double = 0
+    /// How long a document's `file_url` works after the job's status first reports success (Aurora: 15 min).
+    public var documentURLLifetime: Duration = .seconds(15 * 60)
+    /// Every Nth seeded project (the Nth, 2Nth, … of each tenant) has a 12 MB signed document, over
+    /// Coperniq's 10 MB upload limit; nil = none.
+    public var oversizedDocumentEvery: Int? = nil
 
     public init() {}
 }
@@ -131,6 +140,12 @@ public struct FaultProfile: Sendable, Equatable, Codable {
 /// The kinds of Aurora endpoint, for counting requests and for ``SandboxState/forbid(tenantID:endpoint:)``.
 public enum AuroraEndpoint: String, Sendable, CaseIterable, Codable {
     case agreement, project, designSummary, pricing, financings, financing, consumptionProfile, user, webhooks
+    /// `POST …/agreements/{id}/download_url/run` and `GET …/download_url/status`.
+    case agreementDocument
+    /// `POST …/designs/{id}/proposal_pdf/run` and `GET …/proposal_pdf/status`.
+    case proposalPDF
+    /// `GET …/designs/{id}/web_proposal`.
+    case webProposal
 }
 
 extension Duration {

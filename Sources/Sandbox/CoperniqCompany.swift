@@ -144,6 +144,10 @@ struct CoperniqCompany: Sendable {
     private var positions: [Int: Int] = [:]
     var notes: [CoperniqNoteRecord] = []
     var files: [CoperniqFileRecord] = []
+    var catalogItems: [CoperniqCatalogItemRecord] = []  // ascending id
+    var lineItems: [CoperniqLineItemRecord] = []
+    /// `PUT …/line-items` calls per project that changed something / nothing.
+    var lineItemWrites: [Int: (changed: Int, unchanged: Int)] = [:]
     var nextNumber = 1
 
     init(slug: String, companyName: String, apiKey: String, userID: Int, userEmail: String,
@@ -646,7 +650,9 @@ extension CoperniqFileRecord {
         return [
             "id": .integer(id), "name": .string(name), "downloadUrl": .string(url), "type": ext == "pdf" ? "DOCUMENT" : ext.isEmpty ? "OTHER" : "FILE",
             "createdAt": .string(AuroraTime.coperniq(createdAt)), "updatedAt": .string(AuroraTime.coperniq(createdAt)),
-            "isArchived": .bool(isArchived), "metaData": ["size": .null, "mimeType": ext == "pdf" ? "application/pdf" : .null],
+            "isArchived": .bool(isArchived),
+            "metaData": ["size": .orNull(size), "sha256": .orNull(sha256),
+                         "mimeType": .orNull(contentType ?? (ext == "pdf" ? "application/pdf" : nil))],
             "source": "API", "phaseInstanceId": .orNull(phaseInstanceId),
             "createdByUser": ["id": .integer(userID), "firstName": "Integration", "lastName": "User", "email": .string(userEmail)],
         ]

@@ -89,12 +89,67 @@ struct CoperniqRoutes: Sendable {
                 let name = json["name"]?.stringValue ?? (parsed.lastPathComponent.isEmpty || parsed.lastPathComponent == "/" ? "file" : parsed.lastPathComponent)
                 let phase = json["phaseInstanceId"]?.intValue
                 let archived: Bool = if case .bool(let flag)? = json["isArchived"] { flag } else { false }
+                // Coperniq fetches the URL itself: one of the sandbox's own document URLs must still work.
+                var size: Int?
+                switch state.documentFile(url: url) {
+                case .unknown?, .expired?:
+                    throw CoperniqAPIError.validation("Could not fetch the file at url: 403", field: "url")
+                case .file(let document, _)?:
+                    size = document.byteCount
+                case nil:
+                    break
+                }
                 return try state.withCompany(tenant) { company, nextID throws(CoperniqAPIError) in
                     guard company.project(id: id) != nil else { throw .notFound("Project \(id) not found") }
                     let file = CoperniqFileRecord(id: nextID(), projectId: id, name: name, url: url, isArchived: archived,
-                                                  phaseInstanceId: phase, createdAt: Date())
+                                                  phaseInstanceId: phase, createdAt: Date(), size: size,
+                                                  contentType: size == nil ? nil : "application/pdf")
                     company.files.append(file)
                     return Reply(200, file.json(userEmail: company.userEmail, userID: company.userID))
+                }
+            }
+        }
+        router.post("v1/projects/:id/files/upload") { request, context in
+            try await handle("uploadFile", request, context, write: true) { tenant in try await upload(tenant, request, context) }
+        }
+        router.get("v1/projects/:id/line-items") { request, context in
+            try await handle("listLineItems", request, context) { tenant in
+                let id = try projectID(context)
+                return try state.withCompany(tenant) { company, _ throws(CoperniqAPIError) in
+                    guard company.project(id: id) != nil else { throw .notFound("Project \(id) not found") }
+                    return Reply(200, company.lineItemsJSON(projectID: id))
+                }
+            }
+        }
+        router.put("v1/projects/:id/line-items") { request, context in
+            try await handle("replaceLineItems", request, context, write: true) { tenant in
+                let id = try projectID(context)
+                let json = try await body(request)
+                return try state.withCompany(tenant) { company, nextID throws(CoperniqAPIError) in
+                    _ = try company.replaceLineItems(projectID: id, json, nextID: nextID)
+                    return Reply(200, company.lineItemsJSON(projectID: id))
+                }
+            }
+        }
+        router.get("v1/catalog-items") { request, context in
+            try await handle("listCatalogItems", request, context) { tenant in
+                let query = request.query
+                let page = try positive(query, "page") ?? 1
+                let size = min(try positive(query, "per_page") ?? 100, 250)
+                let search = query["search"].flatMap { $0.isEmpty ? nil : $0 }
+                return try state.withCompany(tenant) { company, _ in
+                    let hits = company.catalogItems.filter { item in
+                        search.map { item.name.range(of: $0, options: .caseInsensitive) != nil } ?? true
+                    }
+                    return Reply(200, .array(hits.dropFirst((page - 1) * size).prefix(size).map(\.json)))
+                }
+            }
+        }
+        router.post("v1/catalog-items") { request, context in
+            try await handle("createCatalogItem", request, context, write: true) { tenant in
+                let json = try await body(request)
+                return try state.withCompany(tenant) { company, nextID throws(CoperniqAPIError) in
+                    Reply(201, try company.createCatalogItem(json, now: Date(), nextID: nextID).json)
                 }
             }
         }
@@ -251,6 +306,66 @@ struct CoperniqRoutes: Sendable {
             let slice = hits.dropFirst((page - 1) * size).prefix(size)
             return Reply(200, .array(slice.map { company.json($0, detailed: false) }))
         }
+    }
+
+    /// A positive integer query parameter, or nil when absent.
+    private func positive(_ query: [String: String], _ key: String) throws(CoperniqAPIError) -> Int? {
+        guard let text = query[key] else { return nil }
+        guard let value = Int(text), value >= 1 else { throw .validation("\(key) must be a positive integer", field: key) }
+        return value
+    }
+
+    /// Coperniq's limit on one upload request's body.
+    static let uploadLimit = 10 * 1024 * 1024
+
+    /// `POST /projects/{id}/files/upload`: a multipart `file` part, or the raw body with `X-File-Name` /
+    /// `X-File-Content-Type`; the `name` / `content_type` query parameters override either.
+    private func upload(_ tenant: Int, _ request: Request, _ context: SandboxRequestContext) async throws -> Reply {
+        let id = try projectID(context)
+        let data = try await limitedBody(request, limit: Self.uploadLimit)
+        let query = request.query
+        var name: String?, contentType: String?, bytes: Data
+        if let boundary = MultipartForm.boundary(contentType: request.header("content-type")) {
+            guard let form = MultipartForm(body: data, boundary: boundary) else {
+                throw CoperniqAPIError.validation("The multipart body could not be parsed", field: "file")
+            }
+            guard let part = form.parts.first(where: { $0.name == "file" }) else {
+                throw CoperniqAPIError.validation("file is required: a multipart part named 'file'", field: "file")
+            }
+            (name, contentType, bytes) = (part.filename, part.contentType, part.body)
+        } else {
+            (name, contentType, bytes) = (request.header("x-file-name"), request.header("x-file-content-type"), data)
+        }
+        if let override = query["name"], !override.isEmpty { name = override }
+        if let override = query["content_type"], !override.isEmpty { contentType = override }
+        guard !bytes.isEmpty else { throw CoperniqAPIError.validation("file is empty", field: "file") }
+        let fileName = name.flatMap { $0.isEmpty ? nil : $0 } ?? "file"
+        let size = bytes.count, sha256 = SHA256Hasher.hex(bytes)
+        let phase = query["phase_instance_id"].flatMap { Int($0) }
+        return try state.withCompany(tenant) { company, nextID throws(CoperniqAPIError) in
+            guard company.project(id: id) != nil else { throw .notFound("Project \(id) not found") }
+            let fileID = nextID()
+            let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "file"
+            let file = CoperniqFileRecord(
+                id: fileID, projectId: id, name: fileName, url: "https://files.coperniq.io/\(company.slug)/\(fileID)/\(encoded)",
+                isArchived: false, phaseInstanceId: phase, createdAt: Date(), size: size, sha256: sha256, contentType: contentType
+            )
+            company.files.append(file)
+            return Reply(201, file.json(userEmail: company.userEmail, userID: company.userID))
+        }
+    }
+
+    /// The request body, holding at most `limit + 1` bytes: 413 PAYLOAD_TOO_LARGE beyond `limit`.
+    private func limitedBody(_ request: Request, limit: Int) async throws -> Data {
+        var data = Data()
+        for try await buffer in request.body {
+            let room = limit + 1 - data.count
+            data.append(contentsOf: buffer.readableBytesView.prefix(room))
+            if data.count > limit {
+                throw CoperniqAPIError(status: 413, message: "File too large: the limit is 10 MB per request", code: "PAYLOAD_TOO_LARGE", field: nil)
+            }
+        }
+        return data
     }
 
     private func projectID(_ context: SandboxRequestContext) throws -> Int {

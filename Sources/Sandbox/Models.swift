@@ -41,6 +41,12 @@ public struct SandboxProject: Sendable, Codable, Equatable {
     public let systemSizeW: Int
     /// `pricing.system_price` in dollars.
     public let systemPrice: Double
+    /// `agreement.signing_provider`: "docusign" or "dropbox_sign" (only DocuSign documents can be downloaded).
+    public let signingProvider: String
+    /// Size in bytes of the signed agreement PDF and of the proposal PDF.
+    public let documentBytes: Int
+    /// `pricing.pricing_method`: "price per watt" or "price per component" (priced `pricing_by_component` rows).
+    public let pricingMethod: String
 }
 
 /// The shape quirks seeded Aurora projects use (the values in ``SandboxProject/quirks``).
@@ -94,7 +100,7 @@ public struct CoperniqNoteRecord: Sendable, Codable, Equatable {
     public var createdAt: Date
 }
 
-/// A file created with `POST /v1/projects/{id}/files`.
+/// A file created with `POST /v1/projects/{id}/files` (by URL) or `…/files/upload` (bytes).
 public struct CoperniqFileRecord: Sendable, Codable, Equatable {
     public var id: Int
     public var projectId: Int
@@ -103,6 +109,85 @@ public struct CoperniqFileRecord: Sendable, Codable, Equatable {
     public var isArchived: Bool
     public var phaseInstanceId: Int?
     public var createdAt: Date
+    /// Byte count: of the upload, or of a sandbox document fetched by URL; nil when unknown.
+    public var size: Int? = nil
+    /// SHA-256 of the uploaded bytes, lowercase hex (uploads only).
+    public var sha256: String? = nil
+    public var contentType: String? = nil
+}
+
+/// A catalog item (`/v1/catalog-items`).
+public struct CoperniqCatalogItemRecord: Sendable, Codable, Equatable {
+    public var id: Int
+    public var name: String
+    public var manufacturer: String?
+    public var sku: String?
+    public var category: String?
+    /// PRODUCT or SERVICE.
+    public var type: String
+    /// ENERGY, MECHANICAL, ELECTRICAL, PLUMBING, LOW_VOLTAGE, ENVELOPE or OTHER.
+    public var tradeGroup: String
+    public var cost: Double?
+    public var price: Double?
+    public var description: String?
+    public var isArchived: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A project's line item (`PUT /v1/projects/{id}/line-items` replaces them all).
+public struct CoperniqLineItemRecord: Sendable, Codable, Equatable {
+    public var id: Int
+    public var projectId: Int
+    public var catalogItemId: Int
+    public var quantity: Double
+    public var unitCost: Double
+    public var unitPrice: Double
+    public var description: String?
+    /// The name of the section the item was sent in; nil for top-level `lineItems`.
+    public var section: String?
+}
+
+/// An uploaded file as ``SandboxState/coperniqUploads(apiKey:projectID:)`` reports it.
+public struct CoperniqUpload: Sendable, Codable, Equatable {
+    public var fileID: Int
+    public var projectID: Int
+    public var name: String
+    public var contentType: String?
+    public var size: Int
+    public var sha256: String
+}
+
+/// What one Coperniq project received: files, notes and line items (`/sandbox/state`).
+public struct ProjectSideEffects: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var name: String
+        /// nil for a file attached by a URL the sandbox could not size.
+        public var size: Int?
+
+        public init(name: String, size: Int?) {
+            self.name = name
+            self.size = size
+        }
+    }
+
+    public var coperniqProjectID: Int
+    /// The project's `aurora_project_id` custom value, if any.
+    public var auroraProjectID: String?
+    public var files: [File]
+    public var notes: Int
+    /// Notes whose body equals an earlier note's on the same project.
+    public var duplicateNotes: Int
+    public var lineItems: Int
+
+    public init(coperniqProjectID: Int, auroraProjectID: String?, files: [File], notes: Int, duplicateNotes: Int, lineItems: Int) {
+        self.coperniqProjectID = coperniqProjectID
+        self.auroraProjectID = auroraProjectID
+        self.files = files
+        self.notes = notes
+        self.duplicateNotes = duplicateNotes
+        self.lineItems = lineItems
+    }
 }
 
 /// A subscription created through Aurora's webhooks API.
@@ -146,6 +231,13 @@ public struct SandboxTenantSnapshot: Sendable, Codable, Equatable {
     public var coperniqFiles: Int
     /// Aurora project id → number of Coperniq projects carrying it in `aurora_project_id`, only counts > 1.
     public var duplicatesByAuroraID: [String: Int]
+    /// Line items over all the company's projects.
+    public var coperniqLineItems: Int
+    public var coperniqCatalogItems: Int
+    /// "name|manufacturer" (manufacturer empty when none) → number of catalog items, only counts > 1.
+    public var duplicateCatalogItems: [String: Int]
+    /// The projects that received any file, note or line item, by ascending id.
+    public var projectSideEffects: [ProjectSideEffects]
     /// Requests by "aurora:<endpoint>:<class>" / "coperniq:<endpoint>:<class>", class = 2xx, 4xx, 429, 5xx, dropped.
     public var requestCounts: [String: Int]
 }

@@ -8,11 +8,16 @@ import Synchronization
 /// Simulated Aurora Solar and Coperniq APIs on one loopback HTTP server (Hummingbird 2).
 ///
 /// - Aurora: `GET /tenants/{tid}/agreements/{id}`, `/projects/{id}`, `/designs/{id}/summary`,
-///   `/designs/{id}/pricing`, `/designs/{id}/financings[/{fid}]`, `/projects/{id}/consumption_profile`,
-///   `/users/{id}`, and `GET/POST /tenants/{tid}/webhooks` (+ `GET/PUT/DELETE …/webhooks/{id}`).
+///   `/designs/{id}/pricing`, `/designs/{id}/financings[/{fid}]`, `/designs/{id}/web_proposal`,
+///   `/projects/{id}/consumption_profile`, `/users/{id}`, and `GET/POST /tenants/{tid}/webhooks`
+///   (+ `GET/PUT/DELETE …/webhooks/{id}`); document jobs `POST …/agreements/{id}/download_url/run`,
+///   `GET …/agreements/{id}/download_url/status?job_id=`, `POST …/designs/{id}/proposal_pdf/run`,
+///   `GET …/designs/{id}/proposal_pdf/status?job_id=`; and the jobs' presigned `GET /files/{token}/{name}`
+///   (no auth, not rate-limited or faulted, like S3).
 /// - Coperniq (under `/v1`): `POST /projects` (match_by / match_found_strategy), `GET /projects`,
 ///   `GET /projects/search`, `GET/PATCH/DELETE /projects/{id}`, `POST/GET /projects/{id}/notes`,
-///   `POST/GET /projects/{id}/files`, `GET /properties?record_type=project`, `GET /workflows[/{id}]`.
+///   `POST/GET /projects/{id}/files`, `POST /projects/{id}/files/upload`, `GET/PUT /projects/{id}/line-items`,
+///   `GET/POST /catalog-items`, `GET /properties?record_type=project`, `GET /workflows[/{id}]`.
 /// - Controls: `/sandbox/*` (see ``ControlRoutes``), no auth.
 ///
 /// ```swift
@@ -85,6 +90,7 @@ public final class Sandbox: Sendable {
             throw SandboxError.failedToStart(reason)
         }
         runtime.withLock { $0.port = bound }
+        state.setBaseURL(baseURL)
         logger.info("sandbox listening", metadata: [
             "url": "\(baseURL)", "tenants": "\(configuration.tenants)", "seed": "\(configuration.seed)",
         ])

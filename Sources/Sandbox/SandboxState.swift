@@ -8,6 +8,7 @@ public final class SandboxState: Sendable {
     private let inner: Mutex<Inner>
     private let deliveryTasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let clockStart = ContinuousClock.now
+    private let publicBaseURL = Mutex<String>("")
     let configuration: SandboxConfiguration
 
     struct TenantState: Sendable {
@@ -72,6 +73,8 @@ public final class SandboxState: Sendable {
         var nextCoperniqID = 0
         var nextDeliveryID = 0
         var stopping = false
+        var documentJobs: [String: DocumentJob] = [:]
+        var documentFiles: [String: DocumentFile] = [:]
 
         mutating func nextID() -> Int {
             nextCoperniqID += 1
@@ -97,10 +100,13 @@ public final class SandboxState: Sendable {
         var idRNG = SplitMix64.stream(configuration.seed, "coperniq-ids")
         inner.nextCoperniqID = idRNG.int(10_000...19_999) * 100
         let fixtures = SeedGenerator.tenants(seed: configuration.seed, count: configuration.tenants,
-                                             projectsPerTenant: configuration.projectsPerTenant)
+                                             projectsPerTenant: configuration.projectsPerTenant,
+                                             oversizedDocumentEvery: configuration.oversizedDocumentEvery)
         for fixture in fixtures {
             let index = inner.tenants.count
             inner.tenants.append(TenantState(fixture: fixture, coperniqUserID: idRNG.int(1_000...9_999)))
+            let catalog = SeedGenerator.catalogItems(for: fixture, nextID: { inner.nextID() })
+            inner.tenants[index].coperniq.catalogItems = catalog
             inner.byTenantID[fixture.auroraTenantID] = index
             inner.bySlug[fixture.slug] = index
             inner.byAuroraKey[fixture.auroraAPIKey] = index
@@ -110,6 +116,10 @@ public final class SandboxState: Sendable {
     }
 
     var now: Double { (ContinuousClock.now - clockStart).seconds }
+
+    /// "http://127.0.0.1:PORT" once the sandbox listens (document URLs are made with it); empty before.
+    var baseURL: String { publicBaseURL.withLock { $0 } }
+    func setBaseURL(_ url: String) { publicBaseURL.withLock { $0 = url } }
 
     // MARK: - Controls
 
@@ -202,7 +212,8 @@ public final class SandboxState: Sendable {
         let result: (Int, ProjectFixture)? = inner.withLock { inner in
             guard let tenant = inner.tenantIndex(tenantID) else { return nil }
             let fixture = inner.tenants[tenant].fixture
-            let project = SeedGenerator.project(seed: seed, tenant: fixture, index: fixture.projects.count, signed: signed, now: Date())
+            let project = SeedGenerator.project(seed: seed, tenant: fixture, index: fixture.projects.count, signed: signed, now: Date(),
+                                                oversizedDocumentEvery: configuration.oversizedDocumentEvery)
             inner.tenants[tenant].fixture.projects.append(project)
             inner.tenants[tenant].indexProject(project, at: fixture.projects.count)
             return (tenant, project)
@@ -290,6 +301,37 @@ public final class SandboxState: Sendable {
         }
     }
 
+    /// Line items of one project, or of every project when `projectID` is nil.
+    public func coperniqLineItems(apiKey: String, projectID: Int? = nil) -> [CoperniqLineItemRecord] {
+        inner.withLock { inner in
+            guard let tenant = inner.byCoperniqKey[apiKey] else { return [] }
+            return inner.tenants[tenant].coperniq.lineItems.filter { projectID == nil || $0.projectId == projectID }
+        }
+    }
+
+    /// `PUT …/line-items` calls on a project: how many changed its line items and how many changed nothing.
+    public func coperniqLineItemWrites(apiKey: String, projectID: Int) -> (changed: Int, unchanged: Int) {
+        inner.withLock { inner in
+            guard let tenant = inner.byCoperniqKey[apiKey],
+                  let writes = inner.tenants[tenant].coperniq.lineItemWrites[projectID] else { return (0, 0) }
+            return (writes.changed, writes.unchanged)
+        }
+    }
+
+    /// The company's catalog items (seeded ones first), by ascending id.
+    public func coperniqCatalogItems(apiKey: String) -> [CoperniqCatalogItemRecord] {
+        inner.withLock { inner in inner.byCoperniqKey[apiKey].map { inner.tenants[$0].coperniq.catalogItems } ?? [] }
+    }
+
+    /// Files uploaded as bytes (`…/files/upload`) to one project, or to every project when `projectID` is nil.
+    public func coperniqUploads(apiKey: String, projectID: Int? = nil) -> [CoperniqUpload] {
+        coperniqFiles(apiKey: apiKey, projectID: projectID).compactMap { file in
+            guard let size = file.size, let sha256 = file.sha256 else { return nil }
+            return CoperniqUpload(fileID: file.id, projectID: file.projectId, name: file.name, contentType: file.contentType,
+                                  size: size, sha256: sha256)
+        }
+    }
+
     /// The company's custom property definitions (dropdown options grow with `allow_new_options=true`).
     public func coperniqProperties(apiKey: String) -> [CoperniqPropertyDefinition]? {
         inner.withLock { inner in inner.byCoperniqKey[apiKey].map { inner.tenants[$0].coperniq.properties } }
@@ -338,6 +380,10 @@ public final class SandboxState: Sendable {
                         coperniqProjects: tenant.coperniq.projects.count, coperniqNotes: tenant.coperniq.notes.count,
                         coperniqFiles: tenant.coperniq.files.count,
                         duplicatesByAuroraID: Self.duplicates(tenant.coperniq.projects, keyName: "aurora_project_id"),
+                        coperniqLineItems: tenant.coperniq.lineItems.count,
+                        coperniqCatalogItems: tenant.coperniq.catalogItems.count,
+                        duplicateCatalogItems: tenant.coperniq.duplicateCatalogItems(),
+                        projectSideEffects: tenant.coperniq.projectSideEffects(),
                         requestCounts: tenant.requestCounts
                     )
                 },

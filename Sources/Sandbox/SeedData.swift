@@ -20,6 +20,8 @@ struct ProjectFixture: Sendable {
     var pricing: Pricing
     var financings: [Financing]
     var consumption: Consumption?
+    /// Size in bytes of the signed agreement PDF (and of the proposal PDF).
+    var documentBytes: Int
 
     struct Customer: Sendable {
         var salutation: String
@@ -68,6 +70,9 @@ struct ProjectFixture: Sendable {
         var annualProduction: Int
         var monthlyProduction: [Int]
         var hasBattery: Bool
+        /// SolarEdge string inverters come with one DC optimizer per module.
+        var hasOptimizers: Bool
+        var hasRacking: Bool
 
         struct Array: Sendable {
             var moduleCount: Int
@@ -90,6 +95,8 @@ struct ProjectFixture: Sendable {
         var pricePerWatt: Double
         var systemPrice: Double
         var adders: [(name: String, value: Double, isDiscount: Bool)]
+        /// "price per watt" or "price per component" (the latter prices `pricing_by_component` rows).
+        var method: String
     }
 
     struct Financing: Sendable {
@@ -125,7 +132,8 @@ struct ProjectFixture: Sendable {
             quirks: SandboxQuirk.allCases.filter { quirks.contains($0) }.map(\.rawValue),
             customerFirstName: customer.firstName, customerLastName: customer.lastName,
             customerEmail: customer.email, customerPhone: customer.phone, propertyAddress: address.full,
-            systemSizeW: design.stcWatts, systemPrice: pricing.systemPrice
+            systemSizeW: design.stcWatts, systemPrice: pricing.systemPrice,
+            signingProvider: agreement.signingProvider, documentBytes: documentBytes, pricingMethod: pricing.method
         )
     }
 }
@@ -165,8 +173,8 @@ enum SeedGenerator {
         "high-noon-solar", "clearwater-solar", "keystone-sun",
     ]
 
-    static func tenants(seed: UInt64, count: Int, projectsPerTenant: Int) -> [TenantFixture] {
-        (0..<max(0, count)).map { tenant(seed: seed, index: $0, projects: projectsPerTenant) }
+    static func tenants(seed: UInt64, count: Int, projectsPerTenant: Int, oversizedDocumentEvery: Int? = nil) -> [TenantFixture] {
+        (0..<max(0, count)).map { tenant(seed: seed, index: $0, projects: projectsPerTenant, oversizedDocumentEvery: oversizedDocumentEvery) }
     }
 
     static func slug(_ index: Int) -> String {
@@ -174,7 +182,7 @@ enum SeedGenerator {
         return index < slugs.count ? base : "\(base)-\(index / slugs.count + 1)"
     }
 
-    static func tenant(seed: UInt64, index: Int, projects: Int) -> TenantFixture {
+    static func tenant(seed: UInt64, index: Int, projects: Int, oversizedDocumentEvery: Int? = nil) -> TenantFixture {
         let slug = slug(index)
         var rng = SplitMix64.stream(seed, "tenant", slug)
         let name = slug.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
@@ -196,15 +204,21 @@ enum SeedGenerator {
             coperniqCompanyID: rng.int(100...999), users: users, teamID: teamID, projects: []
         )
         for projectIndex in 0..<max(0, projects) {
-            fixture.projects.append(project(seed: seed, tenant: fixture, index: projectIndex, signed: nil, now: nil))
+            fixture.projects.append(project(seed: seed, tenant: fixture, index: projectIndex, signed: nil, now: nil,
+                                            oversizedDocumentEvery: oversizedDocumentEvery))
         }
         return fixture
     }
 
     /// The `index`-th project of a tenant. `signed` forces the agreement status (signed, or viewed/sent);
     /// nil draws it. `now` dates the agreement (for projects added while running); nil draws dates.
-    static func project(seed: UInt64, tenant: TenantFixture, index: Int, signed: Bool?, now: Date?) -> ProjectFixture {
+    /// `oversizedDocumentEvery` makes every Nth project's (index N-1, 2N-1, …) documents 12 MB.
+    static func project(
+        seed: UInt64, tenant: TenantFixture, index: Int, signed: Bool?, now: Date?, oversizedDocumentEvery: Int? = nil
+    ) -> ProjectFixture {
         var rng = SplitMix64.stream(seed, "project", tenant.slug, String(index))
+        // Fields added later draw from their own stream, so the older ones keep their values.
+        var extra = SplitMix64.stream(seed, "project-extras", tenant.slug, String(index))
 
         // Quirks: the first project is plain, the next seven each carry one quirk (so every quirk
         // occurs in a tenant of 8+ projects), and every project may draw extra ones (hyphen-status
@@ -249,9 +263,12 @@ enum SeedGenerator {
             status = roll < 0.8 ? "signed" : roll < 0.9 ? "viewed" : roll < 0.97 ? "sent" : "declined"
             if quirks.contains(.hyphenStatus) { status = "cancel_pending" }
         }
+        // About 1 in 10 agreements went through Dropbox Sign (never a tenant's first project). The
+        // draw is kept even for the first project so the later draws do not shift.
+        let docusign = rng.chance(0.9) || index == 0
         let agreement = ProjectFixture.Agreement(
             status: status, templateName: rng.pick(["Residential Solar Agreement", "Solar PPA Agreement v3", "Home Energy Purchase Agreement"]),
-            signingProvider: rng.chance(0.8) ? "docusign" : "dropbox_sign", createdAt: agreementCreated,
+            signingProvider: docusign ? "docusign" : "dropbox_sign", createdAt: agreementCreated,
             updatedAt: status == "signed" || status == "cancel_pending" || status == "declined" ? signedAt : status == "viewed" ? viewedAt : sentAt,
             sentAt: sentAt, lastViewedAt: status == "sent" ? nil : viewedAt, errorMessage: nil
         )
@@ -283,7 +300,8 @@ enum SeedGenerator {
             moduleID: rng.uuid(), inverterKind: micro ? "microinverters" : "inverters", inverterName: inverter.name,
             inverterManufacturer: inverter.manufacturer, inverterSKU: inverter.sku, inverterID: rng.uuid(),
             inverterRatedPower: inverter.watts, arrays: arrays, annualProduction: annual,
-            monthlyProduction: distribute(annual, over: seasonal), hasBattery: rng.chance(0.2)
+            monthlyProduction: distribute(annual, over: seasonal), hasBattery: rng.chance(0.2),
+            hasOptimizers: !micro && inverter.manufacturer == "SolarEdge", hasRacking: extra.chance(0.5)
         )
 
         // Pricing: $2.50–$4.00 per watt.
@@ -292,7 +310,12 @@ enum SeedGenerator {
             ? [(rng.pick(["Critter guard", "Main panel upgrade", "Trenching", "Tile roof adder"]), Double(rng.int(3...25)) * 100, false)]
             : []
         let systemPrice = (ppw * Double(design.stcWatts) * 100).rounded() / 100
-        let pricing = ProjectFixture.Pricing(pricePerWatt: ppw, systemPrice: systemPrice, adders: adders)
+        // About 3 in 10 projects (never with the 2022.09 pricing names) are priced per component.
+        let perComponent = extra.chance(0.3) && !quirks.contains(.v2022Pricing)
+        let pricing = ProjectFixture.Pricing(pricePerWatt: ppw, systemPrice: systemPrice, adders: adders,
+                                             method: perComponent ? "price per component" : "price per watt")
+        let oversized = oversizedDocumentEvery.map { $0 > 0 && (index + 1) % $0 == 0 } ?? false
+        let documentBytes = oversized ? 12 * 1024 * 1024 : extra.int(150_000...400_000)
 
         // Financing: ~15% none selected; "unknown-enum" forces a selected PACE financing.
         var financings: [ProjectFixture.Financing] = []
@@ -329,8 +352,28 @@ enum SeedGenerator {
             projectStatus: status == "signed" ? rng.pick(["Project Sold", "Contract Signed", "Sold"]) : rng.pick(["Proposal Sent", "Design Completed", "Remote Assessment Completed"]),
             tags: rng.chance(0.3) ? [rng.pick(["referral", "door-knock", "web-lead", "battery"])] : [],
             createdAt: createdAt, agreement: agreement, design: design, pricing: pricing, financings: financings,
-            consumption: consumption
+            consumption: consumption, documentBytes: documentBytes
         )
+    }
+
+    /// A company's own Coperniq catalog: the first project's module (same name and manufacturer as in
+    /// Aurora's bill of materials, so "find before create" finds it), a service and an accessory.
+    static func catalogItems(for tenant: TenantFixture, nextID: () -> Int) -> [CoperniqCatalogItemRecord] {
+        let created = Date(timeIntervalSince1970: 1_735_718_400)
+        func item(_ name: String, _ manufacturer: String?, _ sku: String?, _ category: String, _ type: String, _ tradeGroup: String,
+                  cost: Double, price: Double) -> CoperniqCatalogItemRecord {
+            CoperniqCatalogItemRecord(id: nextID(), name: name, manufacturer: manufacturer, sku: sku, category: category, type: type,
+                                      tradeGroup: tradeGroup, cost: cost, price: price, description: nil, isArchived: false,
+                                      createdAt: created, updatedAt: created)
+        }
+        var items: [CoperniqCatalogItemRecord] = []
+        if let design = tenant.projects.first?.design {
+            items.append(item(design.moduleName, design.moduleManufacturer, design.moduleSKU, "Modules", "PRODUCT", "ENERGY",
+                              cost: 180, price: 320))
+        }
+        items.append(item("Main Panel Upgrade", nil, nil, "Electrical", "SERVICE", "ELECTRICAL", cost: 1_400, price: 2_500))
+        items.append(item("Critter Guard Kit", "SolaDeck", "CG-100", "Accessories", "PRODUCT", "ENERGY", cost: 150, price: 450))
+        return items
     }
 
     static func financing(option: String, selected: Bool, price: Double, stcWatts: Int, rng: inout SplitMix64) -> ProjectFixture.Financing {
