@@ -96,6 +96,65 @@ public struct AuroraClient: Sendable {
         try await get(["users", id], wrapper: "user", operation: "GET user")
     }
 
+    /// Starts the job that makes the signed agreement's download link (DocuSign-signed agreements
+    /// only; 422 otherwise).
+    public func startAgreementDownload(agreementID: String) async throws -> AuroraDocumentJob {
+        try await job(.post, ["agreements", agreementID, "download_url", "run"], query: [], operation: "POST agreement download run")
+    }
+
+    /// Where the agreement's download job stands; the link comes with its success.
+    public func agreementDownload(agreementID: String, jobID: String) async throws -> AuroraDocumentJob {
+        try await job(.get, ["agreements", agreementID, "download_url", "status"], query: [("job_id", jobID)],
+                      operation: "GET agreement download status")
+    }
+
+    /// Starts the job that renders the design's proposal as a PDF.
+    public func startProposalPDF(designID: String) async throws -> AuroraDocumentJob {
+        try await job(.post, ["designs", designID, "proposal_pdf", "run"], query: [], operation: "POST proposal pdf run")
+    }
+
+    /// Where the proposal PDF job stands.
+    public func proposalPDF(designID: String, jobID: String) async throws -> AuroraDocumentJob {
+        try await job(.get, ["designs", designID, "proposal_pdf", "status"], query: [("job_id", jobID)], operation: "GET proposal pdf status")
+    }
+
+    /// The design's web proposal link.
+    public func webProposal(designID: String) async throws -> AuroraWebProposal {
+        let operation = "GET web proposal"
+        let response = try await api.send(.get, path: ["tenants", tenantID, "designs", designID, "web_proposal"], operation: operation)
+        try api.check(response, operation: operation)
+        return try Self.decodeUnwrapped(AuroraWebProposal.self, response.body, wrappers: ["web_proposal"], operation: operation)
+    }
+
+    /// The bytes behind a presigned document link, at most `maxBytes` (``DownloadTooLarge`` past
+    /// it). An expired link answers 403: the caller runs the job again.
+    public func downloadDocument(_ url: String, maxBytes: Int) async throws -> Data {
+        let operation = "GET document file"
+        let response = try await api.download(url, maxBytes: maxBytes, operation: operation)
+        try api.check(response, operation: operation)
+        return response.body
+    }
+
+    private func job(_ method: HTTPVerb, _ segments: [String], query: [(String, String)], operation: String) async throws -> AuroraDocumentJob {
+        let response = try await api.send(method, path: ["tenants", tenantID] + segments, query: query, operation: operation)
+        try api.check(response, operation: operation)
+        return try Self.decodeUnwrapped(AuroraDocumentJob.self, response.body, wrappers: ["download_url_job", "proposal_pdf_job", "job"],
+                                        operation: operation)
+    }
+
+    /// Reads an object sent bare or under one of `wrappers` (the job answers' shape is not documented).
+    static func decodeUnwrapped<T: AuroraReadable>(_ type: T.Type, _ body: Data, wrappers: [String], operation: String) throws -> T {
+        do {
+            guard let root = try JSONParser.parse(body).objectValue else { throw AuroraShapeError("the answer is not a JSON object") }
+            for wrapper in wrappers {
+                if let inner = root[wrapper], inner.objectValue != nil { return try T(json: inner) }
+            }
+            return try T(json: .object(root))
+        } catch {
+            throw APIError.decoding(service: "aurora", operation: operation, underlying: error)
+        }
+    }
+
     /// The tenant's webhook subscriptions.
     public func webhooks() async throws -> [AuroraWebhook] {
         try await get(["webhooks"], wrapper: "webhooks", operation: "GET webhooks")

@@ -166,10 +166,13 @@ public struct AuroraDesignSummary: Sendable, AuroraObject {
     public var annualProductionKWh: Double?
     /// Percent of consumption offset ("104%" and 104 both read as 104).
     public var annualOffsetPercent: Double?
+    /// The rows of `bill_of_materials` that could be read (with a quantity above zero).
+    public var billOfMaterials: [AuroraBOMItem]
 
     public init(designID: String? = nil, systemSizeSTCWatts: Double? = nil, systemSizePTCWatts: Double? = nil,
                 systemSizeACWatts: Double? = nil, moduleCount: Int? = nil, annualProductionKWh: Double? = nil,
-                annualOffsetPercent: Double? = nil) {
+                annualOffsetPercent: Double? = nil, billOfMaterials: [AuroraBOMItem] = []) {
+        self.billOfMaterials = billOfMaterials
         self.designID = designID
         self.systemSizeSTCWatts = systemSizeSTCWatts
         self.systemSizePTCWatts = systemSizePTCWatts
@@ -218,10 +221,11 @@ public struct AuroraDesignSummary: Sendable, AuroraObject {
         let arrayModules = bomModules.isEmpty ? (c.flexibleArray(ArrayEntry.self, "arrays") ?? []).compactMap(\.moduleCount) : []
         let modules = !bomModules.isEmpty ? bomModules.reduce(0, +) : (!arrayModules.isEmpty ? arrayModules.reduce(0, +) : nil)
         let energy = c.object(EnergyProduction.self, "energy_production")
+        let items = (c.flexibleArray(AuroraBOMItem.self, "bill_of_materials") ?? []).filter { $0.quantity > 0 && $0.quantity.isFinite }
         self.init(designID: c.text("design_id", "id"), systemSizeSTCWatts: c.number("system_size_stc"),
                   systemSizePTCWatts: c.number("system_size_ptc"), systemSizeACWatts: c.number("system_size_ac"),
                   moduleCount: modules.flatMap { $0.isFinite && abs($0) < 1e9 ? Int($0) : nil }, annualProductionKWh: energy?.annual,
-                  annualOffsetPercent: energy?.annualOffset)
+                  annualOffsetPercent: energy?.annualOffset, billOfMaterials: items)
     }
 }
 
@@ -232,8 +236,12 @@ public struct AuroraPricing: Sendable, AuroraObject {
     public var pricePerWatt: Double?
     public var systemPrice: Double?
     public var flatSystemPrice: Double?
+    /// `pricing_by_component`: what each component type sells for, where the design gives it.
+    public var components: [AuroraComponentPrice]
 
-    public init(method: String? = nil, pricePerWatt: Double? = nil, systemPrice: Double? = nil, flatSystemPrice: Double? = nil) {
+    public init(method: String? = nil, pricePerWatt: Double? = nil, systemPrice: Double? = nil, flatSystemPrice: Double? = nil,
+                components: [AuroraComponentPrice] = []) {
+        self.components = components
         self.method = method
         self.pricePerWatt = pricePerWatt
         self.systemPrice = systemPrice
@@ -243,7 +251,8 @@ public struct AuroraPricing: Sendable, AuroraObject {
     public init(fields c: some AuroraFields) throws {
         self.init(method: c.text("pricing_method", "pricing_mode"), pricePerWatt: c.number("price_per_watt"),
                   systemPrice: c.number("system_price", "system_cost"),
-                  flatSystemPrice: c.number("flat_system_price", "flat_system_cost"))
+                  flatSystemPrice: c.number("flat_system_price", "flat_system_cost"),
+                  components: c.flexibleArray(AuroraComponentPrice.self, "pricing_by_component") ?? [])
     }
 }
 
@@ -287,9 +296,12 @@ public struct AuroraFinancing: Sendable, AuroraObject {
     /// `monthly_payment` (lease, PPA) or `monthly_payment_first_month` (loans).
     public var monthlyPayment: Double?
     public var financierProvider: String?
+    /// The loan's term in months (`loans[0].duration_months`), for loans.
+    public var termMonths: Int?
 
     public init(id: String, name: String? = nil, selectedInSalesMode: Bool = false, option: FinancingOption? = nil,
-                systemPrice: Double? = nil, monthlyPayment: Double? = nil, financierProvider: String? = nil) {
+                systemPrice: Double? = nil, monthlyPayment: Double? = nil, financierProvider: String? = nil, termMonths: Int? = nil) {
+        self.termMonths = termMonths
         self.id = id
         self.name = name
         self.selectedInSalesMode = selectedInSalesMode
@@ -306,14 +318,22 @@ public struct AuroraFinancing: Sendable, AuroraObject {
         }
     }
 
+    private struct Loan: AuroraObject {
+        var durationMonths: Double?
+        init(fields c: some AuroraFields) throws {
+            durationMonths = c.number("duration_months")
+        }
+    }
+
     public init(fields c: some AuroraFields) throws {
         guard let id = c.text("id") else {
             throw c.missing("id", "financing without id")
         }
+        let term = c.flexibleArray(Loan.self, "loans")?.first?.durationMonths.flatMap { $0 > 0 && $0 < 1200 ? Int($0) : nil }
         self.init(id: id, name: c.text("name"), selectedInSalesMode: c.bool("selected_in_sales_mode") ?? false,
                   option: c.text("financing_option").map(FinancingOption.init), systemPrice: c.number("system_price"),
                   monthlyPayment: c.number("monthly_payment", "monthly_payment_first_month"),
-                  financierProvider: c.object(Financier.self, "financier")?.provider)
+                  financierProvider: c.object(Financier.self, "financier")?.provider, termMonths: term)
     }
 }
 

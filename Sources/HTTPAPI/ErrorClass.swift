@@ -71,6 +71,9 @@ extension ErrorClass {
 
 // The pipeline's own.
 extension ErrorClass {
+    /// An Aurora document job (the signed agreement's or the proposal's PDF) is still running, or
+    /// failed and must be run again: the event waits on a retry tier without holding a worker.
+    public static let documentPending = ErrorClass("aurora", "document_pending", .retryable)
     /// The record is not a webhook envelope, or the webhook lacks its ids.
     public static let envelopeInvalid = ErrorClass("envelope", "invalid", .permanent)
     /// Aurora's agreement is not the one the webhook named.

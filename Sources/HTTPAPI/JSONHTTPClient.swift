@@ -64,46 +64,72 @@ public struct JSONHTTPClient: Sendable {
     /// Sends one request. Path segments are percent-encoded, so ids from webhooks cannot change
     /// the path. Throws ``APIError`` for transport failures only; any HTTP status is returned.
     public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
-                     body: Data? = nil, operation: String) async throws -> Response {
-        try await tracer.withSpan("\(service) \(operation)", ofKind: .internal) { span in
-            let response = try await send(method, segments, query, body, operation, span: span)
+                     body: Data? = nil, contentType: String = "application/json", extraHeaders: [(String, String)] = [],
+                     operation: String) async throws -> Response {
+        try await call(operation, url: makeURL(segments, query), method: method, body: body, contentType: contentType,
+                       ownAPI: true, extraHeaders: extraHeaders, maxBytes: maxBodyBytes)
+    }
+
+    /// GETs an absolute URL the service handed out (a presigned download link), with none of the
+    /// client's credentials and outside its key's rate limit (the link is an object store's, not the
+    /// API's), keeping at most `maxBytes` of the answer: a longer body throws ``DownloadTooLarge``
+    /// without reading the rest. Counted and traced like any call.
+    public func download(_ url: String, maxBytes: Int, operation: String) async throws -> Response {
+        try await call(operation, url: url, method: .get, body: nil, contentType: "", ownAPI: false, extraHeaders: [],
+                       maxBytes: maxBytes)
+    }
+
+    private func call(_ operation: String, url: String, method: HTTPVerb, body: Data?, contentType: String,
+                      ownAPI: Bool, extraHeaders: [(String, String)], maxBytes: Int) async throws -> Response {
+        CallTally.current?.count(service: service, operation: operation)
+        return try await tracer.withSpan("\(service) \(operation)", ofKind: .internal) { span in
+            let response = try await send(method, url, body, contentType, ownAPI, extraHeaders, maxBytes, operation, span: span)
             span.attributes["http.response.status_code"] = response.status
             if !response.isSuccess { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
     }
 
-    private func send(_ method: HTTPVerb, _ segments: [String], _ query: [(String, String)], _ body: Data?, _ operation: String,
-                      span: any Span) async throws -> Response {
-        let url = makeURL(segments, query)
+    private func send(_ method: HTTPVerb, _ url: String, _ body: Data?, _ contentType: String, _ ownAPI: Bool,
+                      _ extraHeaders: [(String, String)], _ maxBytes: Int, _ operation: String, span: any Span) async throws -> Response {
         let clock = ContinuousClock()
         let queued = clock.now
-        try await throttle.acquire()
+        if ownAPI { try await throttle.acquire() }
         let started = clock.now
         observer?.throttled(service: service, waited: started - queued)
         span.attributes["aurora_bridge.throttle_wait_ms"] = Double((started - queued) / .milliseconds(1))
         var request = HTTPClientRequest(url: url)
         request.method = method.nio
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.headers.add(name: "Accept", value: "application/json")
+        if ownAPI {
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.headers.add(name: "Accept", value: "application/json")
+        }
+        for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
         if sendsOutboundTrace, let traceparent = OutboundTrace.traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
             // One deadline for the whole call: AsyncHTTPClient's covers the answer's head only, so an
             // upstream that sends its head and then stalls the body would hold the event forever.
-            let (head, buffer) = try await withDeadline(timeout) { [http, request, maxBodyBytes, timeout] in
+            let (head, buffer) = try await withDeadline(timeout) { [http, request, timeout] in
                 let response = try await http.execute(request, timeout: TimeAmount(timeout))
-                return (response, try await response.body.collect(upTo: maxBodyBytes))
+                do {
+                    return (response, try await response.body.collect(upTo: maxBytes))
+                } catch is NIOTooManyBytesError {
+                    throw DownloadTooLarge(limit: maxBytes)
+                }
             }
             let status = Int(head.status.code)
             let retryAfter = RetryAfter.parse(head.headers.first(name: "Retry-After"), limit: maxRetryAfter)
-            if status == 429 { throttle.pause(for: retryAfter ?? .seconds(1)) }
+            if status == 429, ownAPI { throttle.pause(for: retryAfter ?? .seconds(1)) }
             observer?.called(service: service, operation: operation, status: status, duration: clock.now - started)
             return Response(status: status, body: Data(buffer.readableBytesView), retryAfter: retryAfter)
         } catch let error as APIError {
+            throw error
+        } catch let error as DownloadTooLarge {
+            observer?.called(service: service, operation: operation, status: nil, duration: clock.now - started)
             throw error
         } catch {
             observer?.called(service: service, operation: operation, status: nil, duration: clock.now - started)
@@ -123,8 +149,9 @@ public struct JSONHTTPClient: Sendable {
     /// Sends a request, parses a 2xx body with ``JSONParser`` and builds the result with `read`;
     /// anything else becomes an ``APIError`` (a body `read` refuses is `decoding`).
     public func request<T>(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
-                           body: Data? = nil, operation: String, reading read: (JSONValue) throws -> T) async throws -> T {
-        let response = try await send(method, path: segments, query: query, body: body, operation: operation)
+                           body: Data? = nil, contentType: String = "application/json", operation: String,
+                           reading read: (JSONValue) throws -> T) async throws -> T {
+        let response = try await send(method, path: segments, query: query, body: body, contentType: contentType, operation: operation)
         try check(response, operation: operation)
         do {
             return try read(try JSONParser.parse(response.body))
@@ -208,6 +235,12 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
         guard let first = try await group.next(), let result = first else { throw HTTPClientError.deadlineExceeded }
         return result
     }
+}
+
+/// An answer longer than the caller would keep (``JSONHTTPClient/download(_:maxBytes:operation:)``).
+public struct DownloadTooLarge: Error, Sendable, CustomStringConvertible {
+    public let limit: Int
+    public var description: String { "the answer is longer than \(limit) bytes" }
 }
 
 /// Watches the API calls of a client, for metrics. Called on the requesting task; keep it cheap.
