@@ -156,9 +156,9 @@ struct Measured: EventProcessing {
     let inner: any EventProcessing
     let stats: BenchStats
 
-    func process(_ envelope: WebhookEnvelope) async -> EventOutcome {
+    func process(_ envelope: WebhookEnvelope, progress: EventProgress?) async -> EventOutcome {
         let start = Date()
-        let outcome = await inner.process(envelope)
+        let outcome = await inner.process(envelope, progress: progress)
         stats.record(start: start, end: Date())
         return outcome
     }
@@ -251,7 +251,7 @@ final class SequentialConsumer: Sendable {
     private func lane(_ messages: AsyncStream<KafkaMessage>) async {
         for await message in messages {
             guard let envelope = try? WebhookEnvelope.decode(Data(message.value)) else { continue }
-            let outcome = await processor.process(envelope)
+            let outcome = await processor.process(envelope, progress: nil)
             if let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: 1, processedAt: Date()) {
                 _ = try? await producer.send(topic: outcomesTopic, key: message.key, value: value.encoded())
             }

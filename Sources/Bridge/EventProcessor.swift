@@ -13,6 +13,12 @@ public protocol AuroraReading: Sendable {
     func selectedFinancing(designID: String, financingID: String?) async throws -> AuroraFinancing?
     func consumptionProfile(projectID: String) async throws -> AuroraConsumptionProfile?
     func user(_ id: String) async throws -> AuroraUser
+    func webProposal(designID: String) async throws -> AuroraWebProposal
+    func startAgreementDownload(agreementID: String) async throws -> AuroraDocumentJob
+    func agreementDownload(agreementID: String, jobID: String) async throws -> AuroraDocumentJob
+    func startProposalPDF(designID: String) async throws -> AuroraDocumentJob
+    func proposalPDF(designID: String, jobID: String) async throws -> AuroraDocumentJob
+    func downloadDocument(_ url: String, maxBytes: Int) async throws -> Data
 }
 
 /// The Coperniq writes the pipeline needs (``CoperniqClient`` in production).
@@ -20,6 +26,14 @@ public protocol CoperniqWriting: Sendable {
     func searchProjects(property: String, equals value: String) async throws -> [CoperniqProject]
     func createProject(_ fields: CoperniqProjectFields, matchBy: CoperniqMatchBy?, strategy: CoperniqMatchFoundStrategy?) async throws -> CoperniqProject
     func updateProject(id: Int, _ fields: CoperniqProjectFields) async throws -> CoperniqProject
+    func setStatus(projectID: Int, status: String) async throws
+    func notes(projectID: Int) async throws -> [CoperniqNote]
+    @discardableResult func addNote(projectID: Int, body: String) async throws -> CoperniqNote
+    func files(projectID: Int) async throws -> [CoperniqFile]
+    @discardableResult func uploadFile(projectID: Int, name: String, contentType: String, bytes: Data) async throws -> CoperniqFile
+    func catalogItems(search: String?) async throws -> [CoperniqCatalogItem]
+    func createCatalogItem(_ item: CoperniqCatalogItemInput) async throws -> CoperniqCatalogItem
+    func replaceLineItems(projectID: Int, _ items: [CoperniqLineItem]) async throws
 }
 
 extension AuroraClient: AuroraReading {}
@@ -61,25 +75,50 @@ public struct AttemptCalls: Sendable, Equatable {
         self.coperniq = coperniq
     }
 
-    /// ``EventProcessor``'s: Aurora's agreement, project, design summary, pricing, financing (the
-    /// list and the chosen one), consumption profile and owner; Coperniq's search, then a create or
-    /// an update.
+    /// ``EventProcessor``'s without extras: Aurora's agreement, project, design summary, pricing,
+    /// financing (the list and the chosen one), consumption profile and owner; Coperniq's search,
+    /// then a create or an update.
     public static let event = AttemptCalls(aurora: 8, coperniq: 2)
+
+    /// An event's with `extras`: ``event``, plus the web proposal (for the note or a property), a
+    /// document job's run and status per file (the file itself comes from an object store, outside
+    /// Aurora's limit), and Coperniq's note check and note, line items, file list and one upload
+    /// per file. A tenant's catalog is read once and cached (``CatalogDirectory``), so it is not
+    /// reserved per event.
+    public static func event(for extras: ProjectExtras, proposalURL: Bool = false) -> AttemptCalls {
+        var calls = event
+        if extras.dealNote || proposalURL { calls.aurora += 1 }
+        let documents = (extras.signedAgreement ? 1 : 0) + (extras.proposalPDF ? 1 : 0)
+        calls.aurora += 2 * documents
+        if extras.dealNote { calls.coperniq += 2 }
+        if extras.lineItems { calls.coperniq += 1 }
+        if documents > 0 { calls.coperniq += 1 + documents }
+        return calls
+    }
+
+    /// After signing: the agreement; Coperniq's search, the notes, a status and the note.
+    public static let cancellation = AttemptCalls(aurora: 1, coperniq: 4)
 }
 
-/// The Coperniq project an event produced.
+/// The Coperniq project an event produced, and what was done to it.
 public struct ProjectLink: Sendable, Equatable {
     public var tenant: String
     public var auroraProjectID: String
     public var coperniqProjectID: Int
     public var title: String
+    /// Each step of the event (the project, line items, files, notes), in order.
+    public var steps: [StepReport]
 
-    public init(tenant: String, auroraProjectID: String, coperniqProjectID: Int, title: String) {
+    public init(tenant: String, auroraProjectID: String, coperniqProjectID: Int, title: String, steps: [StepReport] = []) {
         self.tenant = tenant
         self.auroraProjectID = auroraProjectID
         self.coperniqProjectID = coperniqProjectID
         self.title = title
+        self.steps = steps
     }
+
+    /// The steps that failed for good: the project stands without what they would have added.
+    public var warnings: [StepReport] { steps.filter { $0.result == .warning } }
 }
 
 /// How one event ended.
@@ -88,7 +127,8 @@ public enum EventOutcome: Sendable, Equatable, CustomStringConvertible {
     case updated(ProjectLink)
     /// Nothing to do, with the reason (a status that is not processed, an agreement no longer signed).
     case skipped(reason: String)
-    /// Try again later (a retry tier).
+    /// Try again later (a retry tier). A failure after the project exists carries what was done
+    /// (``ProcessingFailure/progress``): the next attempt does only the rest.
     case retry(ProcessingFailure)
     /// Give up: the dead-letter topic, with why.
     case deadLetter(ProcessingFailure)
@@ -111,10 +151,33 @@ public enum EventOutcome: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The project and its steps, for a created or updated event.
+    public var link: ProjectLink? {
+        switch self {
+        case .created(let link), .updated(let link): link
+        default: nil
+        }
+    }
+
+    /// What a retryable failure comes to when no retry is left. With the project made, the event
+    /// finishes: the step that kept failing (a document job that never ended, say) becomes a
+    /// warning, never a dead letter for a project that exists. Without one: nil (a dead letter).
+    public static func exhausted(_ failure: ProcessingFailure, tenant: String, auroraProjectID: String) -> EventOutcome? {
+        guard let progress = failure.progress else { return nil }
+        var steps = progress.steps
+        if let step = progress.interrupted {
+            steps.append(StepReport(step, .warning, "gave up after the last retry: \(failure.message)"))
+        }
+        let link = ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: progress.coperniqProjectID,
+                               title: progress.title, steps: steps)
+        return progress.created ? .created(link) : .updated(link)
+    }
+
     public var description: String {
         switch self {
         case .created(let link), .updated(let link):
             "\(label) Coperniq project \(link.coperniqProjectID) for Aurora project \(link.auroraProjectID)"
+                + (link.warnings.isEmpty ? "" : " with \(link.warnings.count) warning(s)")
         case .skipped(let reason): "skipped: \(reason)"
         case .retry(let failure), .deadLetter(let failure): "\(label): \(failure)"
         }
@@ -122,35 +185,51 @@ public enum EventOutcome: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Processes one webhook event: tenant → status filter → re-read the agreement → Aurora lookups
-/// (independent ones concurrently) → mapping → idempotent upsert in Coperniq → an outcome.
-/// Never throws: every failure is classified into ``EventOutcome/retry(_:)`` or
-/// ``EventOutcome/deadLetter(_:)``. Knows no Kafka and no HTTP server.
+/// (independent ones concurrently) → mapping → idempotent upsert in Coperniq → the extras (line
+/// items, files, the deal note; ``ProjectExtrasRunner``) → an outcome. A canceled or declined
+/// agreement whose project exists gets a note instead. Never throws: every failure is classified
+/// into ``EventOutcome/retry(_:)`` or ``EventOutcome/deadLetter(_:)``. Knows no Kafka and no HTTP
+/// server.
 public struct EventProcessor: Sendable {
     private let tenant: @Sendable (String) -> TenantConfiguration?
     private let clients: @Sendable (TenantConfiguration) -> TenantClients
+    private let catalogs: CatalogDirectory
+    private let now: @Sendable () -> Date
     private let logger: Logger
 
     /// - Parameters:
     ///   - tenant: looks a tenant up by slug (the registry may be reloaded between calls).
     ///   - clients: the API clients for a tenant (with its rate limiters).
+    ///   - catalogs: every tenant's Coperniq catalog, cached (one per process).
+    ///   - now: the clock document links' expiry is read against.
     public init(tenant: @escaping @Sendable (String) -> TenantConfiguration?,
                 clients: @escaping @Sendable (TenantConfiguration) -> TenantClients,
+                catalogs: CatalogDirectory = CatalogDirectory(), now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "bridge.processor")) {
         self.tenant = tenant
         self.clients = clients
+        self.catalogs = catalogs
+        self.now = now
         self.logger = logger
     }
 
-    public func process(_ envelope: WebhookEnvelope) async -> EventOutcome {
+    /// - Parameter progress: what earlier attempts of this event did (its retry record's), nil on a
+    ///   first attempt.
+    public func process(_ envelope: WebhookEnvelope, progress: EventProgress? = nil) async -> EventOutcome {
         do {
-            return try await run(envelope)
+            return try await run(envelope, progress: progress)
         } catch {
-            let failure = ProcessingFailure(classifying: error)
+            var failure = ProcessingFailure(classifying: error)
+            // A failure before this attempt got as far as its progress keeps what earlier ones did.
+            if failure.progress == nil { failure.progress = progress }
+            if !failure.retryable, let finished = EventOutcome.exhausted(failure, tenant: envelope.tenant, auroraProjectID: envelope.projectID ?? "") {
+                return finished  // the project exists: a permanent failure now is the interrupted step's warning
+            }
             return failure.retryable ? .retry(failure) : .deadLetter(failure)
         }
     }
 
-    private func run(_ envelope: WebhookEnvelope) async throws -> EventOutcome {
+    private func run(_ envelope: WebhookEnvelope, progress: EventProgress?) async throws -> EventOutcome {
         guard let tenant = tenant(envelope.tenant) else {
             throw ProcessingFailure(.tenantUnknown, "no tenant '\(envelope.tenant)' in the tenants registry")
         }
@@ -160,21 +239,30 @@ public struct EventProcessor: Sendable {
         // 1. The webhook's own status: statuses the tenant does not process cost no API call.
         let announced = AgreementStatus(envelope.status ?? "unknown")
         guard tenant.processes(announced) else {
+            if announced.endsSignedAgreement, tenant.extras.actsOnCancellation {
+                let api = clients(tenant)
+                let reserved = try api.reserve(.cancellation)
+                defer { reserved.release() }
+                return try await reserved.run {
+                    try await cancellation(announced: announced, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID)
+                }
+            }
             return .skipped(reason: "status '\(announced)' is not processed for \(tenant.slug)")
         }
         let api = clients(tenant)
 
         // The attempt's calls are reserved before the first: refused for the budget, it has spent
         // nothing; admitted, no call of it is refused for the budget halfway.
-        let reserved = try api.reserve(.event)
+        let reserved = try api.reserve(.event(for: tenant.extras, proposalURL: tenant.coperniq.properties.proposalURL != nil))
         defer { reserved.release() }
         return try await reserved.run {
-            try await attempt(envelope, announced: announced, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID)
+            try await attempt(envelope, announced: announced, tenant: tenant, api: api, projectID: projectID, agreementID: agreementID,
+                              progress: progress)
         }
     }
 
     private func attempt(_ envelope: WebhookEnvelope, announced: AgreementStatus, tenant: TenantConfiguration, api: TenantClients,
-                         projectID: String, agreementID: String) async throws -> EventOutcome {
+                         projectID: String, agreementID: String, progress: EventProgress?) async throws -> EventOutcome {
         // 2. Webhooks repeat and arrive out of order: act on the agreement's current status.
         let agreement = try await api.aurora.agreement(agreementID)
         guard tenant.processes(agreement.status) else {
@@ -184,9 +272,47 @@ public struct EventProcessor: Sendable {
             throw ProcessingFailure(.envelopeMismatch,
                                               "agreement \(agreementID) belongs to Aurora project \(owner), not \(projectID)")
         }
-
-        // 3. Lookups: the project is required; design, pricing, financing, consumption and owner are not.
         let designID = envelope.designID ?? agreement.designID
+        let extras = tenant.extras
+
+        // 3. Lookups, unless a retry only has documents left to attach.
+        var snapshot: AuroraSnapshot?
+        let needsSnapshot = progress.map { progress in
+            (extras.lineItems && !progress.finished(.lineItems)) || (extras.dealNote && !progress.finished(.dealNote))
+        } ?? true
+        if needsSnapshot {
+            snapshot = try await read(envelope, agreement: agreement, designID: designID, tenant: tenant, api: api, projectID: projectID)
+        }
+
+        // 4. Map and upsert (once per event: a retry carries the project it made).
+        var done: EventProgress
+        if let progress {
+            done = progress
+        } else if let snapshot {
+            let fields = try ProjectMapper.map(snapshot, keys: tenant.coperniq.properties, workflowID: tenant.coperniq.workflowID)
+            let outcome = try await ProjectUpsert(coperniq: api.coperniq, keys: tenant.coperniq.properties)
+                .upsert(fields, auroraProjectID: projectID, tenant: tenant.slug)
+            guard let link = outcome.link else { return outcome }
+            let created = if case .created = outcome { true } else { false }
+            done = EventProgress(coperniqProjectID: link.coperniqProjectID, created: created, title: link.title,
+                                 steps: [StepReport(.project, .done, created ? "created" : "updated")])
+        } else {
+            preconditionFailure("a first attempt always reads the snapshot")
+        }
+
+        // 5. The extras, each checking on its own whether it was done.
+        var extrasRunner = ProjectExtrasRunner(tenant: tenant, api: api, catalogs: catalogs, now: now, agreement: agreement,
+                                               auroraProjectID: projectID, designID: designID, snapshot: snapshot)
+        try await extrasRunner.run(&done, fresh: progress == nil && done.created)
+        let link = ProjectLink(tenant: tenant.slug, auroraProjectID: projectID, coperniqProjectID: done.coperniqProjectID,
+                               title: done.title, steps: done.steps)
+        return done.created ? .created(link) : .updated(link)
+    }
+
+    /// The project is required; design, pricing, financing, consumption, owner and web proposal are not.
+    private func read(_ envelope: WebhookEnvelope, agreement: AuroraAgreement, designID: String?, tenant: TenantConfiguration,
+                      api: TenantClients, projectID: String) async throws -> AuroraSnapshot {
+        let wantsProposal = tenant.extras.dealNote || tenant.coperniq.properties.proposalURL != nil
         async let projectRead = api.aurora.project(projectID)
         async let designRead = optional { try await designID.asyncFlatMap { try await api.aurora.designSummary($0) } }
         async let pricingRead = optional { try await designID.asyncFlatMap { try await api.aurora.pricing($0) } }
@@ -194,16 +320,53 @@ public struct EventProcessor: Sendable {
             try await designID.asyncFlatMap { try await api.aurora.selectedFinancing(designID: $0, financingID: envelope.financingID) }
         }
         async let consumptionRead = optional { try await api.aurora.consumptionProfile(projectID: projectID) }
+        async let proposalRead = optional {
+            try await (wantsProposal ? designID : nil).asyncFlatMap { try await api.aurora.webProposal(designID: $0) }
+        }
         let project = try await projectRead
         let owner = try await optional { try await project.ownerID.asyncFlatMap { try await api.aurora.user($0) } }
-        let snapshot = AuroraSnapshot(agreement: agreement, project: project, design: try await designRead,
-                                      pricing: try await pricingRead, financing: try await financingRead,
-                                      consumption: try await consumptionRead, owner: owner, receivedAt: envelope.receivedAt)
+        return AuroraSnapshot(agreement: agreement, project: project, design: try await designRead,
+                              pricing: try await pricingRead, financing: try await financingRead,
+                              consumption: try await consumptionRead, owner: owner, webProposal: try await proposalRead,
+                              receivedAt: envelope.receivedAt)
+    }
 
-        // 4. Map and upsert.
-        let fields = try ProjectMapper.map(snapshot, keys: tenant.coperniq.properties, workflowID: tenant.coperniq.workflowID)
-        return try await ProjectUpsert(coperniq: api.coperniq, keys: tenant.coperniq.properties)
-            .upsert(fields, auroraProjectID: projectID, tenant: tenant.slug)
+    /// A signed agreement later canceled or declined: a note on its project, if the project exists
+    /// (and the tenant's status); nothing is deleted. One note per agreement and status.
+    private func cancellation(announced: AgreementStatus, tenant: TenantConfiguration, api: TenantClients, projectID: String,
+                              agreementID: String) async throws -> EventOutcome {
+        let agreement = try await api.aurora.agreement(agreementID)
+        guard agreement.status.endsSignedAgreement else {
+            return .skipped(reason: "agreement \(agreementID) is now '\(agreement.status)', not '\(announced)'")
+        }
+        if let owner = agreement.projectID, owner != projectID {
+            throw ProcessingFailure(.envelopeMismatch, "agreement \(agreementID) belongs to Aurora project \(owner), not \(projectID)")
+        }
+        let keyName = tenant.coperniq.properties.auroraProjectID
+        let found = try await api.coperniq.searchProjects(property: keyName, equals: projectID).filter { $0.custom[keyName]?.text == projectID }
+        if found.count > 1 {
+            throw ProcessingFailure(.coperniqDuplicates,
+                                    "Coperniq has \(found.count) projects for Aurora project \(projectID): \(found.map(\.id).sorted()); merge them, then replay")
+        }
+        guard let project = found.first else {
+            return .skipped(reason: "agreement \(agreementID) was \(agreement.status), and Coperniq has no project for Aurora project \(projectID)")
+        }
+        let extras = tenant.extras
+        let report: StepReport
+        let marker = DealNote.cancellationMarker(agreementID: agreementID, status: agreement.status)
+        if extras.cancellationNote, try await api.coperniq.notes(projectID: project.id).contains(where: { $0.body.contains(marker) }) {
+            report = StepReport(.cancellation, .alreadyDone)
+        } else {
+            // The status first: the note, written last, says both were done.
+            if let status = extras.canceledStatus { try await api.coperniq.setStatus(projectID: project.id, status: status) }
+            if extras.cancellationNote {
+                try await api.coperniq.addNote(projectID: project.id, body: DealNote.cancellationBody(
+                    agreement: agreement, auroraProjectID: projectID, setStatus: extras.canceledStatus))
+            }
+            report = StepReport(.cancellation, .done, extras.canceledStatus.map { "status set to \($0)" })
+        }
+        return .updated(ProjectLink(tenant: tenant.slug, auroraProjectID: projectID, coperniqProjectID: project.id,
+                                    title: project.title ?? projectID, steps: [report]))
     }
 
     /// An optional object: Aurora's 404 means absent, any other failure still counts.
@@ -214,6 +377,16 @@ public struct EventProcessor: Sendable {
             return nil
         }
     }
+}
+
+extension AgreementStatus {
+    /// Canceled or declined: a signed agreement that no longer holds.
+    public var endsSignedAgreement: Bool { self == .canceled || self == .declined }
+}
+
+extension ProjectExtras {
+    /// Whether a canceled or declined agreement leads to anything.
+    var actsOnCancellation: Bool { cancellationNote || canceledStatus != nil }
 }
 
 /// Creates or updates the Coperniq project of one Aurora project, exactly once.

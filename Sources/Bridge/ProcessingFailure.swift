@@ -7,11 +7,15 @@ public struct ProcessingFailure: Error, Sendable, Equatable, CustomStringConvert
     public var errorClass: ErrorClass
     public var message: String
     public var retryAfter: Duration?
+    /// What the event had done before this failure (the project, some extras), when it got that
+    /// far: its retry does only the rest.
+    public var progress: EventProgress?
 
-    public init(_ errorClass: ErrorClass, _ message: String, retryAfter: Duration? = nil) {
+    public init(_ errorClass: ErrorClass, _ message: String, retryAfter: Duration? = nil, progress: EventProgress? = nil) {
         self.errorClass = errorClass
         self.message = message
         self.retryAfter = retryAfter
+        self.progress = progress
     }
 
     public init(_ error: APIError) {

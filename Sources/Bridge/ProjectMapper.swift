@@ -13,12 +13,16 @@ public struct AuroraSnapshot: Sendable {
     public var financing: AuroraFinancing?
     public var consumption: AuroraConsumptionProfile?
     public var owner: AuroraUser?
+    /// The homeowner's web proposal (read only when a property or the deal note shows it).
+    public var webProposal: AuroraWebProposal?
     /// When the gateway received the webhook: the contract-signed date (Aurora sends none).
     public var receivedAt: Date
 
     public init(agreement: AuroraAgreement, project: AuroraProject, design: AuroraDesignSummary? = nil,
                 pricing: AuroraPricing? = nil, financing: AuroraFinancing? = nil,
-                consumption: AuroraConsumptionProfile? = nil, owner: AuroraUser? = nil, receivedAt: Date) {
+                consumption: AuroraConsumptionProfile? = nil, owner: AuroraUser? = nil, webProposal: AuroraWebProposal? = nil,
+                receivedAt: Date) {
+        self.webProposal = webProposal
         self.agreement = agreement
         self.project = project
         self.design = design
@@ -41,7 +45,7 @@ public struct AuroraSnapshot: Sendable {
 /// | size | design summary system_size_stc ÷ 1000 (kW DC) |
 /// | value | pricing.system_price (else the financing's system_price) |
 /// | trades, status, workflowId | ["Solar"], ACTIVE, the tenant's workflow (on create only) |
-/// | custom (by the tenant's keyNames) | project id, design id, kW DC, kW AC, annual kWh, gross PPW, contract price, utility, utility rate, ownership type, financing provider, monthly payment, contract signed date (on create only), sales rep |
+/// | custom (by the tenant's keyNames) | project id, design id, kW DC, kW AC, annual kWh, gross PPW, contract price, utility, utility rate, ownership type, financing provider, monthly payment, contract signed date (on create only), sales rep, web proposal link (when configured and not expired) |
 public enum ProjectMapper {
     public static func map(_ snapshot: AuroraSnapshot, keys: CustomPropertyKeys, workflowID: String?) throws -> CoperniqProjectFields {
         let project = snapshot.project
@@ -89,6 +93,7 @@ public enum ProjectMapper {
         put(keys.monthlyPayment, snapshot.financing?.monthlyPayment.map { .number(rounded($0, 2)) })
         put(keys.contractSignedDate, .string(snapshot.receivedAt.formatted(Date.ISO8601FormatStyle().year().month().day())))
         put(keys.salesRep, snapshot.owner?.fullName.map(JSONValue.string))
+        put(keys.proposalURL, snapshot.webProposal.flatMap { $0.urlExpired ? nil : $0.url }.map(JSONValue.string))
 
         return CoperniqProjectFields(
             title: title, address: [address], description: project.name, trades: ["Solar"],

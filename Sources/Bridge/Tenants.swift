@@ -64,11 +64,14 @@ public struct CustomPropertyKeys: Sendable, Codable, Equatable {
     public var monthlyPayment: String?
     public var contractSignedDate: String?
     public var salesRep: String?
+    /// The web proposal's link (none by default: Coperniq's own mapping has no such property).
+    public var proposalURL: String?
 
     public init(auroraProjectID: String, auroraDesignID: String? = nil, systemSizeDC: String? = nil, systemSizeAC: String? = nil,
                 annualProduction: String? = nil, grossPPW: String? = nil, contractPrice: String? = nil, utility: String? = nil,
                 utilityRate: String? = nil, ownershipType: String? = nil, financingProvider: String? = nil,
-                monthlyPayment: String? = nil, contractSignedDate: String? = nil, salesRep: String? = nil) {
+                monthlyPayment: String? = nil, contractSignedDate: String? = nil, salesRep: String? = nil, proposalURL: String? = nil) {
+        self.proposalURL = proposalURL
         self.auroraProjectID = auroraProjectID
         self.auroraDesignID = auroraDesignID
         self.systemSizeDC = systemSizeDC
@@ -96,7 +99,7 @@ public struct CustomPropertyKeys: Sendable, Codable, Equatable {
     /// Every configured keyName, for checking them against Coperniq's property list.
     public var all: [String] {
         [auroraProjectID, auroraDesignID, systemSizeDC, systemSizeAC, annualProduction, grossPPW, contractPrice, utility,
-         utilityRate, ownershipType, financingProvider, monthlyPayment, contractSignedDate, salesRep].compactMap { $0 }
+         utilityRate, ownershipType, financingProvider, monthlyPayment, contractSignedDate, salesRep, proposalURL].compactMap { $0 }
     }
 }
 
@@ -128,6 +131,12 @@ public struct TenantConfiguration: Sendable, Equatable {
     public var coperniq: Coperniq
     /// Agreement statuses that create or update a project (default: signed).
     public var statuses: Set<String>
+    /// Files, line items and notes added to the project (default: ``ProjectExtras/standard``).
+    public var extras: ProjectExtras = .standard
+    /// What this tenant takes from the defaults rather than its own entry, one line each (for
+    /// `tenants validate`): a default a company may not match (Coperniq's property keyNames) is
+    /// better seen before the first webhook.
+    public var defaultsInUse: [String] = []
 
     /// Checks a presented webhook token against the stored hash in constant time.
     public func acceptsToken(_ token: String) -> Bool { Self.token(token, matches: webhookTokenSHA256) }
@@ -258,6 +267,7 @@ struct TenantsFile: Decodable {
         var auroraRequestsPerMinute: Int?
         var coperniqRequestsPerSecond: Int?
         var coperniqRequestsPerDay: Int?
+        var extras: ProjectExtras?
     }
 
     struct Entry: Decodable {
@@ -283,12 +293,26 @@ struct TenantsFile: Decodable {
         var aurora: Aurora
         var coperniq: Coperniq
         var statuses: [String]?
+        var extras: ProjectExtras?
 
         func resolve(defaults: Defaults, environment: [String: String]) throws -> TenantConfiguration {
             let hash = webhookTokenSHA256.lowercased()
             guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
                 throw TenantsError("tenant '\(slug)': webhookTokenSHA256 must be 64 hex digits (`aurora-bridge tenants hash-token` makes one)")
             }
+            var defaulted: [String] = []
+            if coperniq.properties == nil {
+                defaulted.append("coperniq.properties: Coperniq's \(CustomPropertyKeys.coperniqDefaults.all.count) default keyNames ("
+                                 + CustomPropertyKeys.coperniqDefaults.all.joined(separator: ", ")
+                                 + "); each must exist in the company: `tenants check` lists the missing")
+            }
+            if extras == nil {
+                defaulted.append(defaults.extras == nil
+                    ? "extras: signed agreement PDF, line items, deal note and cancellation note on; proposal PDF off"
+                    : "extras: the file's defaults.extras")
+            }
+            if coperniq.workflowID == nil { defaulted.append("coperniq.workflowID: none (Coperniq's default workflow)") }
+            if statuses == nil { defaulted.append("statuses: \((defaults.statuses ?? ["signed"]).joined(separator: ", "))") }
             return TenantConfiguration(
                 slug: slug, webhookTokenSHA256: hash,
                 aurora: .init(tenantID: aurora.tenantID,
@@ -302,7 +326,8 @@ struct TenantsFile: Decodable {
                                 requestsPerSecond: coperniq.requestsPerSecond ?? defaults.coperniqRequestsPerSecond ?? 100,
                                 requestsPerDay: coperniq.requestsPerDay ?? defaults.coperniqRequestsPerDay ?? 5000,
                                 properties: coperniq.properties ?? .coperniqDefaults),
-                statuses: Set((statuses ?? defaults.statuses ?? ["signed"]).map(\.normalizedName)))
+                statuses: Set((statuses ?? defaults.statuses ?? ["signed"]).map(\.normalizedName)),
+                extras: extras ?? defaults.extras ?? .standard, defaultsInUse: defaulted)
         }
     }
 

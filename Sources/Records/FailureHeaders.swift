@@ -1,3 +1,4 @@
+import Bridge
 import Foundation
 import HTTPAPI
 import Kafka
@@ -36,6 +37,9 @@ public struct FailureHeaders: Sendable, Equatable {
     public var nextAttemptAt: Date?
     /// The failed attempts, oldest first, at most ``maxHistory``.
     public var history: [FailedAttempt]
+    /// What the event had done (the project made, extras attached) when a retryable failure cut
+    /// it short; nil before the project exists.
+    public var progress: EventProgress?
 
     /// Longest `error-message` kept.
     public static let maxMessageLength = 500
@@ -43,7 +47,9 @@ public struct FailureHeaders: Sendable, Equatable {
     public static let maxHistory = 10
 
     public init(attempt: Int, sourceTopic: String, sourcePartition: Int32, sourceOffset: Int64, consumerGroup: String,
-                errorClass: String, errorMessage: String, firstFailedAt: Date, nextAttemptAt: Date?, history: [FailedAttempt]) {
+                errorClass: String, errorMessage: String, firstFailedAt: Date, nextAttemptAt: Date?, history: [FailedAttempt],
+                progress: EventProgress? = nil) {
+        self.progress = progress
         self.attempt = attempt
         self.sourceTopic = sourceTopic
         self.sourcePartition = sourcePartition
@@ -71,7 +77,7 @@ public struct FailureHeaders: Sendable, Equatable {
                   errorClass: errorClass, errorMessage: headers.text(RecordHeader.errorMessage) ?? "",
                   firstFailedAt: RecordTimestamp.parse(headers.text(RecordHeader.firstFailedAt)) ?? Date(timeIntervalSince1970: 0),
                   nextAttemptAt: RecordTimestamp.parse(headers.text(RecordHeader.nextAttemptAt)),
-                  history: Self.history(headers.text(RecordHeader.errorHistory)))
+                  history: Self.history(headers.text(RecordHeader.errorHistory)), progress: Self.progress(headers))
     }
 
     /// The failure headers after an attempt of `message` failed: the source and the first failure
@@ -80,7 +86,7 @@ public struct FailureHeaders: Sendable, Equatable {
     /// which is not a failed attempt.
     /// - Parameter attempts: the attempts including this one.
     public static func after(_ message: KafkaMessage, errorClass: ErrorClass, errorMessage: String, attempts: Int,
-                             consumerGroup: String, nextAttemptAt: Date?, now: Date) -> FailureHeaders {
+                             consumerGroup: String, nextAttemptAt: Date?, now: Date, progress: EventProgress? = nil) -> FailureHeaders {
         let budgetWait = errorClass.disposition == .budget
         let old = message.headers
         let message1Line = String(singleLine(errorMessage).prefix(maxMessageLength))
@@ -95,7 +101,7 @@ public struct FailureHeaders: Sendable, Equatable {
                               sourceOffset: Int64(old.text(RecordHeader.sourceOffset) ?? "") ?? message.offset,
                               consumerGroup: consumerGroup, errorClass: errorClass.description, errorMessage: message1Line,
                               firstFailedAt: RecordTimestamp.parse(old.text(RecordHeader.firstFailedAt)) ?? now,
-                              nextAttemptAt: nextAttemptAt, history: Array(history.suffix(maxHistory)))
+                              nextAttemptAt: nextAttemptAt, history: Array(history.suffix(maxHistory)), progress: progress)
     }
 
     /// The record's headers: `event-id`, `tenant` and `traceparent` first, then these and the trace's
@@ -119,6 +125,9 @@ public struct FailureHeaders: Sendable, Equatable {
             KafkaHeader(RecordHeader.errorHistory, historyText),
         ]
         if let nextAttemptAt { headers.append(KafkaHeader(RecordHeader.nextAttemptAt, RecordTimestamp.text(nextAttemptAt))) }
+        if let progress, let json = try? JSONCoding.encoder.encode(progress) {
+            headers.append(KafkaHeader(RecordHeader.progress, String(decoding: json, as: UTF8.self)))
+        }
         headers += trace.propagated
         let replaced = Set(headers.map(\.key)).union(RecordHeader.failureHeaders)
         return headers + carried.filter { !replaced.contains($0.key) }
@@ -135,6 +144,13 @@ public struct FailureHeaders: Sendable, Equatable {
     /// history: the worker asks on every record.)
     public static func attempts(of message: KafkaMessage) -> Int {
         Int(message.headers.text(RecordHeader.attempt) ?? "") ?? 0
+    }
+
+    /// What the event had done before it failed (a retry record's `progress`); nil when it carries
+    /// none or an unreadable one (the attempt then starts over, which every step's own check makes safe).
+    public static func progress(_ headers: [KafkaHeader]) -> EventProgress? {
+        guard let text = headers.text(RecordHeader.progress) else { return nil }
+        return try? JSONCoding.decoder.decode(EventProgress.self, from: Data(text.utf8))
     }
 
     /// When a retry tier record is due, nil when it has no (readable) due time.

@@ -43,6 +43,15 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     public var processedAt: String
     /// Attempts it took, 1 when the first one succeeded.
     public var attempts: Int
+    /// What was done to the project, step by step (the project, line items, the deal note, files);
+    /// a `warning` step says what is missing and how to add it. Absent for a skipped event.
+    public var steps: [StepReport]?
+    /// The API calls of the attempt that finished the event, by `"<service> <operation>"`
+    /// (`"aurora GET agreement": 1`); an earlier failed attempt's are in the calls metric only.
+    public var calls: [String: Int]?
+
+    /// The steps that failed for good.
+    public var warnings: [StepReport] { steps?.filter { $0.result == .warning } ?? [] }
 
     public init(eventID: String, tenant: String, outcome: Result, auroraProjectID: String?, agreementID: String?,
                 status: String?, coperniqProjectID: Int? = nil, title: String? = nil, reason: String? = nil,
@@ -63,7 +72,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     }
 
     /// The record of a finished event; nil for a retry or a dead letter.
-    public init?(envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int, processedAt: Date) {
+    public init?(envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int, processedAt: Date, calls: [String: Int]? = nil) {
         guard let result = Result(outcome) else { return nil }
         self.init(eventID: envelope.id, tenant: envelope.tenant, outcome: result, auroraProjectID: envelope.projectID,
                   agreementID: envelope.agreementID, status: envelope.status, receivedAt: RecordTimestamp.text(envelope.receivedAt),
@@ -72,16 +81,18 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         case .created(let link), .updated(let link):
             coperniqProjectID = link.coperniqProjectID
             title = link.title
+            steps = link.steps.isEmpty ? nil : link.steps
         case .skipped(let reason):
             self.reason = reason
         case .retry, .deadLetter:
             break
         }
+        self.calls = calls.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     enum CodingKeys: String, CodingKey {
         case v, eventID = "eventId", tenant, outcome, auroraProjectID = "auroraProjectId", agreementID = "agreementId", status,
-             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, processedAt, attempts
+             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, processedAt, attempts, steps, calls
     }
 
     /// Version 1's spelling of the ids.
@@ -107,6 +118,8 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         receivedAt = try fields.decode(String.self, forKey: .receivedAt)
         processedAt = try fields.decode(String.self, forKey: .processedAt)
         attempts = try fields.decode(Int.self, forKey: .attempts)
+        steps = try fields.decodeIfPresent([StepReport].self, forKey: .steps)
+        calls = try fields.decodeIfPresent([String: Int].self, forKey: .calls)
     }
 
     /// Compact JSON with sorted keys and absent fields left out (what `JSONEncoder` with
@@ -117,6 +130,14 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         if let agreementID { out.raw("\"agreementId\":"); out.string(agreementID); out.raw(",") }
         out.raw("\"attempts\":"); out.integer(attempts)
         if let auroraProjectID { out.raw(",\"auroraProjectId\":"); out.string(auroraProjectID) }
+        if let calls {
+            out.raw(",\"calls\":{")
+            for (index, name) in calls.keys.sorted().enumerated() {
+                if index > 0 { out.raw(",") }
+                out.string(name); out.raw(":"); out.integer(calls[name] ?? 0)
+            }
+            out.raw("}")
+        }
         if let coperniqProjectID { out.raw(",\"coperniqProjectId\":"); out.integer(coperniqProjectID) }
         out.raw(",\"eventId\":"); out.string(eventID)
         out.raw(",\"outcome\":"); out.string(outcome.rawValue)
@@ -124,6 +145,17 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         if let reason { out.raw(",\"reason\":"); out.string(reason) }
         out.raw(",\"receivedAt\":"); out.string(receivedAt)
         if let status { out.raw(",\"status\":"); out.string(status) }
+        if let steps {
+            out.raw(",\"steps\":[")
+            for (index, step) in steps.enumerated() {
+                out.raw(index > 0 ? ",{" : "{")
+                if let detail = step.detail { out.raw("\"detail\":"); out.string(detail); out.raw(",") }
+                out.raw("\"result\":"); out.string(step.result.rawValue)
+                out.raw(",\"step\":"); out.string(step.step.rawValue)
+                out.raw("}")
+            }
+            out.raw("]")
+        }
         out.raw(",\"tenant\":"); out.string(tenant)
         if let title { out.raw(",\"title\":"); out.string(title) }
         out.raw(",\"v\":"); out.integer(v)

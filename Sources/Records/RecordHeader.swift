@@ -24,6 +24,9 @@ public enum RecordHeader {
     public static let retriedFrom = "retried-from"
     /// Every failed attempt so far, as a JSON array of ``FailedAttempt``.
     public static let errorHistory = "error-history"
+    /// What the event had done when it failed (its Coperniq project, the extras done, running
+    /// document jobs), as the JSON of an `EventProgress`: the next attempt does only the rest.
+    public static let progress = "progress"
 
     // On replayed records (``ReplayMark``).
     /// The dead letter a replayed record came from: `<dlq topic>/<partition>/<offset>`.
@@ -34,7 +37,7 @@ public enum RecordHeader {
     /// The headers a failure record sets; none of them is carried over from the record that failed.
     public static let failureHeaders: Set<String> = [
         attempt, sourceTopic, sourcePartition, sourceOffset, consumerGroup, errorClass, errorMessage, firstFailedAt,
-        nextAttemptAt, errorHistory, retriedFrom,
+        nextAttemptAt, errorHistory, retriedFrom, progress,
     ]
 }
 

@@ -89,22 +89,34 @@ struct EventRunner: Sendable {
         span.attributes["aurora_bridge.tenant"] = envelope.tenant
         span.attributes["aurora_bridge.attempt"] = attempt
 
-        let outcome = await OutboundTrace.$traceparent.withValue(trace.parent.description) { await processor.process(envelope) }
+        let calls = CallTally()
+        var outcome = await OutboundTrace.$traceparent.withValue(trace.parent.description) {
+            await CallTally.$current.withValue(calls) { await processor.process(envelope, progress: FailureHeaders.progress(message.headers)) }
+        }
         if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
 
         let now = Date()
+        var decision: RetryPolicy.Decision?
+        if case .retry(let failure) = outcome {
+            decision = configuration.retry.decide(failure, attempts: attempt)
+            // No retry left for an event whose project exists: it finishes, the step a warning.
+            if decision == .deadLetter, let finished = EventOutcome.exhausted(failure, tenant: envelope.tenant,
+                                                                              auroraProjectID: envelope.projectID ?? "") {
+                outcome = finished
+            }
+        }
         let record: KafkaRecord
         let disposition: EventDisposition
         switch outcome {
         case .created, .updated, .skipped:
-            guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, processedAt: now) else {
+            guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, processedAt: now,
+                                            calls: calls.byEndpoint) else {
                 preconditionFailure("a finished outcome has a record")
             }
             record = records.outcomeRecord(value, for: message, envelope: envelope, trace: trace)
             disposition = .finished(value.outcome)
         case .retry(let failure), .deadLetter(let failure):
-            let decision: RetryPolicy.Decision = if case .retry = outcome { configuration.retry.decide(failure, attempts: attempt) } else { .deadLetter }
-            switch decision {
+            switch decision ?? .deadLetter {
             case .retry(let tier, let delay):
                 let due = now.addingTimeInterval(delay.seconds)
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.retryTier(tier),
@@ -124,6 +136,8 @@ struct EventRunner: Sendable {
         }
 
         let tenant = isKnownTenant(envelope.tenant) ? envelope.tenant : "unknown"
+        metrics.attemptCalls(calls.byEndpoint)
+        if let link = outcome.link { metrics.stepWarnings(tenant: tenant, link.steps) }
         metrics.event(tenant: tenant, disposition: disposition, errorClass: outcome.failure?.errorClass,
                       latencyFromReceipt: disposition == .retry ? nil : .seconds(now.timeIntervalSince(envelope.receivedAt)),
                       attempt: .now - started)
@@ -136,6 +150,10 @@ struct EventRunner: Sendable {
                 "error-class": "\(failure.errorClass)", "error": "\(FailureHeaders.singleLine(failure.message))"])
         case (.finished(let result), _):
             logger.info("event \(result.rawValue)", metadata: ["outcome": "\(outcome)"])
+            for warning in outcome.link?.warnings ?? [] {
+                logger.warning("a step of the event failed for good; the project stands without it",
+                               metadata: ["step": "\(warning.step.rawValue)", "warning": "\(warning.detail ?? "")"])
+            }
         case (.retry, nil), (.deadLetter, nil):
             break  // a retry or a dead letter always has its failure
         }

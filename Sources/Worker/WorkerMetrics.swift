@@ -48,6 +48,25 @@ public final class WorkerMetrics: APICallObserver, Sendable {
         }
     }
 
+    /// The API calls one attempt made, by `"<service> <operation>"` (``HTTPAPI/CallTally``): over
+    /// `worker_events_total`, the calls an event costs each API's budget.
+    public func attemptCalls(_ calls: [String: Int]) {
+        for (endpoint, count) in calls {
+            let parts = endpoint.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, count > 0 else { continue }
+            Counter(label: "worker_event_api_calls_total", dimensions: [("service", String(parts[0])), ("operation", String(parts[1]))],
+                    factory: factory).increment(by: count)
+        }
+    }
+
+    /// The steps of a finished event that failed for good (a project without its signed PDF, say).
+    public func stepWarnings(tenant: String, _ steps: [StepReport]) {
+        for step in steps where step.result == .warning {
+            Counter(label: "worker_step_warnings_total", dimensions: [("tenant", tenant), ("step", step.step.rawValue)], factory: factory)
+                .increment()
+        }
+    }
+
     /// A record could not be written to `topic` and will be tried again.
     public func publishRetried(topic: String) {
         Counter(label: "worker_publish_retries_total", dimensions: [("topic", topic)], factory: factory).increment()

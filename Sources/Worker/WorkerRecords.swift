@@ -17,7 +17,7 @@ struct RecordFactory: Sendable {
                        nextAttemptAt: Date?, trace: RecordTrace, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
         let failureHeaders = FailureHeaders.after(message, errorClass: failure.errorClass, errorMessage: failure.message,
                                                   attempts: attempts, consumerGroup: groupID,
-                                                  nextAttemptAt: nextAttemptAt, now: now)
+                                                  nextAttemptAt: nextAttemptAt, now: now, progress: failure.progress)
         return KafkaRecord(topic: destination, key: message.key, value: message.value,
                            headers: failureHeaders.headers(eventID: eventID, tenant: tenant, trace: trace, carrying: message.headers))
     }

@@ -17,19 +17,23 @@ struct SandboxHarness {
     let limiters: RateLimiters
     let processor: EventProcessor
 
+    /// - Parameters:
+    ///   - extras: the tenants' `extras:` (YAML); off unless a test is about them.
+    ///   - now: the processor's clock (document links' expiry is read against it).
     static func start(_ configure: (inout SandboxConfiguration) -> Void = { _ in },
                       clientTimeout: Duration = .seconds(5), maxWait: Duration = .seconds(5),
-                      auroraPerMinute: Int? = nil) async throws -> SandboxHarness {
+                      auroraPerMinute: Int? = nil, extras: String? = SandboxTenants.noExtras,
+                      now: @escaping @Sendable () -> Date = { Date() }) async throws -> SandboxHarness {
         let sandbox = try await startQuietSandbox(configure)
         let limits = auroraPerMinute.map { limit in Dictionary(uniqueKeysWithValues: sandbox.tenants.map { ($0.slug, limit) }) }
-        let registry = try SandboxTenants(sandbox, auroraPerMinute: limits ?? [:]).registry
+        let registry = try SandboxTenants(sandbox, auroraPerMinute: limits ?? [:], extras: extras).registry
         let limiters = RateLimiters(maxWait: maxWait)
         var processorLogger = Logger(label: "processor")
         processorLogger.logLevel = .critical
         let processor = EventProcessor(
             tenant: { registry[$0] },
             clients: { TenantClients.live(for: $0, limiters: limiters, timeout: clientTimeout) },
-            logger: processorLogger)
+            now: now, logger: processorLogger)
         return SandboxHarness(sandbox: sandbox, registry: registry, limiters: limiters, processor: processor)
     }
 

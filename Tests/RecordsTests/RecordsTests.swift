@@ -83,6 +83,31 @@ struct RecordsTests {
         #expect(wait.attempt == 1 && wait.history == retry.history)
     }
 
+    @Test("a retry record carries the event's progress; the next attempt reads it, an unreadable one reads as none")
+    func progressHeader() throws {
+        var progress = EventProgress(coperniqProjectID: 812, created: true, title: "Jane Doe – 12 Main St",
+                                     steps: [StepReport(.project, .done, "created"), StepReport(.lineItems, .done, "3 item(s)")],
+                                     jobs: ["signedAgreement": "job-1"])
+        progress.interrupted = .signedAgreement
+        let retry = FailureHeaders.after(Self.webhookMessage(), errorClass: .documentPending, errorMessage: "still running", attempts: 1,
+                                         consumerGroup: "aurora-bridge-worker", nextAttemptAt: Self.receivedAt, now: Self.receivedAt,
+                                         progress: progress)
+        let record = KafkaRecord(topic: Topics.default.retryTier(1), key: nil, value: [],
+                                 headers: retry.headers(eventID: "e-1", tenant: "acme-solar", trace: Self.trace, carrying: []))
+        try Fixture.check("retry-tier-progress", record)
+        let message = Self.message(record, partition: 0, offset: 1)
+        #expect(FailureHeaders.progress(message.headers) == progress)
+        #expect(FailureHeaders(message)?.progress == progress)
+        // A due retry keeps it on its way back to the webhooks topic; a later failure writes its own.
+        let due = Self.message(KafkaRecord(topic: Topics.default.webhooks, key: nil, value: [], headers: FailureHeaders.dueRetryHeaders(message)),
+                               partition: 0, offset: 2)
+        #expect(FailureHeaders.progress(due.headers) == progress)
+        let next = FailureHeaders.after(due, errorClass: .serverError("coperniq"), errorMessage: "503", attempts: 2, consumerGroup: "g",
+                                        nextAttemptAt: nil, now: Self.receivedAt)
+        #expect(next.headers(eventID: nil, tenant: nil, trace: Self.trace, carrying: due.headers).text(RecordHeader.progress) == nil)
+        #expect(FailureHeaders.progress([KafkaHeader(RecordHeader.progress, "{not json")]) == nil)
+    }
+
     @Test("the outcome record: written in version 2, version 1 still read")
     func outcomeRecord() throws {
         let link = ProjectLink(tenant: "acme-solar", auroraProjectID: "p-1", coperniqProjectID: 812, title: "Jane Doe – 12 Main St")
@@ -110,7 +135,11 @@ struct RecordsTests {
                                  receivedAt: "2026-11-27T04:45:03.123Z", processedAt: "2026-11-27T04:45:04.001Z", attempts: 2)
         let bare = OutcomeRecord(eventID: "e-2", tenant: "t", outcome: .skipped, auroraProjectID: nil, agreementID: nil,
                                  status: nil, reason: "status viewed is not processed", receivedAt: "r", processedAt: "p", attempts: 1)
-        for record in [full, bare] {
+        var extras = full
+        extras.steps = [StepReport(.project, .done, "created"), StepReport(.lineItems, .done, "3 item(s)"), StepReport(.dealNote, .done),
+                        StepReport(.signedAgreement, .warning, "Aurora has no signed document for agreement a-1")]
+        extras.calls = ["aurora GET agreement": 1, "coperniq search projects": 1, "aurora GET web proposal": 1]
+        for record in [full, bare, extras] {
             #expect(try object(Data(record.encoded())) == object(encoder.encode(record)))
             #expect(try OutcomeRecord.decode(record.encoded()) == record)
         }

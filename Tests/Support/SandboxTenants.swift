@@ -13,9 +13,14 @@ public struct SandboxTenants: Sendable {
     /// The webhook token of each tenant (`token-<slug>`).
     public static func token(_ slug: String) -> String { "token-\(slug)" }
 
+    /// Every extra off: what tests of the project itself (mapping, upsert, the pipeline) use.
+    public static let noExtras = "{ signedAgreement: false, proposalPDF: false, dealNote: false, lineItems: false, cancellationNote: false }"
+
     /// - Parameters:
     ///   - auroraPerMinute: per-tenant Aurora limits by slug (absent: unlimited).
-    public init(_ sandbox: Sandbox, auroraPerMinute: [String: Int] = [:]) throws {
+    ///   - extras: every tenant's `extras:` as YAML (``noExtras`` unless a test is about them; nil:
+    ///     the registry's default, ``Bridge/ProjectExtras/standard``).
+    public init(_ sandbox: Sandbox, auroraPerMinute: [String: Int] = [:], extras: String? = SandboxTenants.noExtras) throws {
         var environment: [String: String] = [:]
         var yaml = """
             defaults:
@@ -24,7 +29,7 @@ public struct SandboxTenants: Sendable {
               auroraRequestsPerMinute: 0
               coperniqRequestsPerSecond: 0
               coperniqRequestsPerDay: 0
-            tenants:
+            \(extras.map { "  extras: \($0)\n" } ?? "")tenants:
 
             """
         for tenant in sandbox.tenants {

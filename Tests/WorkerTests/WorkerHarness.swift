@@ -41,7 +41,7 @@ struct ScriptedProcessor: EventProcessing {
         self.decide = decide
     }
 
-    func process(_ envelope: WebhookEnvelope) async -> EventOutcome {
+    func process(_ envelope: WebhookEnvelope, progress: EventProgress?) async -> EventOutcome {
         calls.append(envelope.id)
         let attempt = calls.values.filter { $0 == envelope.id }.count
         if delay > .zero { try? await Task.sleep(for: delay) }

@@ -257,7 +257,7 @@ struct WorkerKafkaTests {
         struct Tracking: EventProcessing {
             let active: LockedBox<[String: Int]>, overlaps: Recorder<String>, order: Recorder<String>
             let running: LockedBox<Int>, maxRunning: LockedBox<Int>
-            func process(_ envelope: WebhookEnvelope) async -> EventOutcome {
+            func process(_ envelope: WebhookEnvelope, progress: EventProgress?) async -> EventOutcome {
                 let key = envelope.kafkaKey
                 let concurrent = active.withLock { state -> Int in state[key, default: 0] += 1; return state[key]! }
                 if concurrent > 1 { overlaps.append(key) }
