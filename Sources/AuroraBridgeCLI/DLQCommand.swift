@@ -189,29 +189,55 @@ struct DLQShow: AsyncParsableCommand {
 struct DLQStats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Dead letters counted by tenant and by error class, with the oldest and newest.",
-        discussion: "Example: aurora-bridge dlq stats --brokers kafka:9092"
+        abstract: "Dead letters counted by tenant and by error class, with the oldest and newest; step warnings by step.",
+        discussion: """
+            Step warnings are not dead letters: the project was made, and a step that failed for \
+            good (no signed document, a file over Coperniq's limit) is named in its outcome record \
+            on coperniq.projects, counted here by step and tenant.
+
+            Example: aurora-bridge dlq stats --brokers kafka:9092
+            """
     )
 
     @OptionGroup var source: DLQOptions
+    @Option(help: "The outcomes topic, for step warnings.")
+    var outcomesTopic = Topics.default.outcomes
     @Flag(help: "JSON for scripts.")
     var json = false
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         try logging.bootstrap()
-        let stats = DeadLetterStats(try await source.load(logger: Logger(label: "aurora-bridge.dlq")))
+        let logger = Logger(label: "aurora-bridge.dlq")
+        let stats = DeadLetterStats(try await source.load(logger: logger))
+        var byStep: [String: Int] = [:], byTenant: [String: Int] = [:]
+        let outcomes = (try? await KafkaTopicReader.readAll(outcomesTopic, configuration: try source.kafka.configuration(), logger: logger)) ?? []
+        var last: [String: OutcomeRecord] = [:]
+        for record in outcomes {
+            if let value = try? OutcomeRecord.decode(record.value) { last[value.eventID] = value }
+        }
+        for value in last.values {
+            for warning in value.warnings {
+                byStep[warning.step.rawValue, default: 0] += 1
+                byTenant[value.tenant, default: 0] += 1
+            }
+        }
         let format = Date.ISO8601FormatStyle()
         if json {
             let object: JSONValue = ["total": .integer(stats.total), "byTenant": .object(stats.byTenant.mapValues(JSONValue.integer)),
                                      "byErrorClass": .object(stats.byErrorClass.mapValues(JSONValue.integer)),
                                      "oldest": stats.oldest.map { .string($0.formatted(format)) } ?? .null,
-                                     "newest": stats.newest.map { .string($0.formatted(format)) } ?? .null]
+                                     "newest": stats.newest.map { .string($0.formatted(format)) } ?? .null,
+                                     "stepWarnings": ["byStep": .object(byStep.mapValues(JSONValue.integer)),
+                                                      "byTenant": .object(byTenant.mapValues(JSONValue.integer))]]
             print(try JSONCoding.pretty(object))
             return
         }
         print("\(stats.total) dead letter(s)" + (stats.oldest.map { ", oldest \($0.formatted(format)), newest \(stats.newest!.formatted(format))" } ?? ""))
-        for (title, counts) in [("by tenant", stats.byTenant), ("by error class", stats.byErrorClass)] where !counts.isEmpty {
+        let warnings = byStep.values.reduce(0, +)
+        print("\(warnings) step warning(s) (projects made without a step; see each outcome record's steps)")
+        for (title, counts) in [("by tenant", stats.byTenant), ("by error class", stats.byErrorClass),
+                                ("step warnings by step", byStep), ("step warnings by tenant", byTenant)] where !counts.isEmpty {
             print("\n\(title):")
             for (name, count) in counts.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
                 print("  \(column(String(count), 7)) \(name)")

@@ -96,6 +96,7 @@ struct DevCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(at: registry)
             try supervisor.start("sandbox", ["sandbox", "--port", String(sandboxPort), "--tenants", String(tenants), "--projects", "20",
                                              "--latency-ms", "20-80", "--aurora-rpm", "0", "--coperniq-rps", "0", "--coperniq-rpd", "0",
+                                             "--document-job-pending", "300ms",
                                              "--registry-out", registry.path,
                                              "--tenants-out", directory.appendingPathComponent("sandbox-tenants.json").path])
             tenantsFile = registry.appendingPathComponent("tenants.yaml").path

@@ -137,6 +137,21 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(help: "Accept any value for Coperniq dropdown properties (default: unknown options answer 400 unless allow_new_options=true).")
     var lenientDropdowns = false
 
+    @Option(help: "How long an Aurora document job (signed agreement, proposal PDF) stays pending, e.g. 2s.")
+    var documentJobPending = "2s"
+
+    @Option(help: "Share of document jobs that fail (0...1).")
+    var documentJobFailureRate = 0.0
+
+    @Option(help: "How long a document's download link works once made (Aurora: 15m).")
+    var documentUrlLifetime = "15m"
+
+    @Option(help: "Give every Nth project of a tenant a 12 MB signed document, over Coperniq's 10 MB upload limit.")
+    var oversizedDocumentEvery: Int?
+
+    @Option(help: "Whether the --registry-out tenants get the extras (files, line items, notes): on or off.")
+    var extras = "on"
+
     @Option(help: "Write the seeded tenants (ids, keys, projects) as JSON to this file.")
     var tenantsOut: String?
 
@@ -152,9 +167,14 @@ struct SandboxCommand: AsyncParsableCommand {
         _ = try latencyProfile()
         for (name, rate) in [("--error-rate", errorRate), ("--rate-limit-rate", rateLimitRate), ("--conflict-rate", conflictRate),
                              ("--timeout-rate", timeoutRate), ("--drop-rate", dropRate), ("--stall-rate", stallRate),
-                             ("--webhook-duplicate-rate", webhookDuplicateRate)] where !(0...1).contains(rate) {
+                             ("--webhook-duplicate-rate", webhookDuplicateRate), ("--document-job-failure-rate", documentJobFailureRate)]
+            where !(0...1).contains(rate) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
+        guard ["on", "off"].contains(extras) else { throw ValidationError("--extras must be on or off") }
+        if let every = oversizedDocumentEvery, every < 1 { throw ValidationError("--oversized-document-every must be at least 1") }
+        _ = try parseDuration(documentJobPending, option: "--document-job-pending")
+        _ = try parseDuration(documentUrlLifetime, option: "--document-url-lifetime")
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
         guard projects >= 0 else { throw ValidationError("--projects cannot be negative") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -188,6 +208,10 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.coperniqRequestsPerDay = coperniqRPD > 0 ? coperniqRPD : nil
         configuration.strictDropdowns = !lenientDropdowns
         configuration.webhookDuplicateRate = webhookDuplicateRate
+        configuration.documentJobPending = try parseDuration(documentJobPending, option: "--document-job-pending")
+        configuration.documentJobFailureRate = documentJobFailureRate
+        configuration.documentURLLifetime = try parseDuration(documentUrlLifetime, option: "--document-url-lifetime")
+        configuration.oversizedDocumentEvery = oversizedDocumentEvery
         return configuration
     }
 
@@ -201,7 +225,7 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         if let registryOut {
             let limits = SandboxRegistry.Limits(auroraRequestsPerMinute: auroraRPM, coperniqRequestsPerSecond: coperniqRPS,
-                                                coperniqRequestsPerDay: coperniqRPD)
+                                                coperniqRequestsPerDay: coperniqRPD, extras: extras == "on")
             let base = advertisedURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             let path = try SandboxRegistry.write(tenants: sandbox.tenants, auroraBaseURL: base ?? sandbox.auroraBaseURL,
                                                  coperniqBaseURL: base.map { "\($0)/v1" } ?? sandbox.coperniqBaseURL, limits: limits,

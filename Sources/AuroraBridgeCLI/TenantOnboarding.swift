@@ -18,10 +18,13 @@ struct TenantCheckCommand: AsyncParsableCommand {
         abstract: "Call every Aurora and Coperniq endpoint the pipeline uses with a tenant's keys; print ✓/✗ with the fix.",
         discussion: """
             Aurora: the key (webhooks list), then from one real agreement: the agreement, its project, \
-            design summary, pricing, financings, consumption profile and owner user. The agreement is \
+            design summary, pricing, financings, consumption profile, owner user, web proposal and \
+            signed document (a download job is asked for; nothing is fetched). The agreement is \
             --agreement, or the tenant's most recent webhook on aurora.webhooks when Kafka is given \
-            (--brokers or AURORA_BRIDGE_BROKERS). Coperniq: the key, the workflow, and every configured \
-            custom-property keyName. Exits 1 when any check fails.
+            (--brokers or AURORA_BRIDGE_BROKERS). Coperniq: the key, the workflow, every configured \
+            custom-property keyName, and whether the key may write notes, files and line items and \
+            read the catalog (probed on a project that does not exist: nothing is written). A \
+            transient failure (429, 5xx) is tried again before it counts. Exits 1 when any check fails.
 
             Examples:
               aurora-bridge tenants check acme-solar --tenants tenants.yaml \\
@@ -71,7 +74,11 @@ struct TenantCheckCommand: AsyncParsableCommand {
                 }
             }
         }
-        if failures > 0 { throw CLIError("\(failures) check(s) failed") }
+        // The summary goes where the report went (stdout), after it; the exit code says the rest.
+        guard failures == 0 else {
+            print("\(failures) check(s) failed: see the fix under each ✗")
+            throw ExitCode(1)
+        }
         print("all checks passed")
     }
 
@@ -157,7 +164,7 @@ struct TenantSubscribe: AsyncParsableCommand {
         }
         print("\(created ? "created" : "already subscribed, auth header written again with this token"): webhook \(webhook.id ?? "?") for \(webhook.event)\(webhook.enabled ? "" : " (DISABLED)")")
         print("  url template: \(webhook.urlTemplate)")
-        print("  filter:       STATUS = signed")
+        print("  filter:       STATUS = \(WebhookSubscriber.statuses.joined(separator: ", "))")
         print("  auth header:  \(tokenHeader): <the tenant's webhook token>")
         if !webhook.enabled {
             throw CLIError("the subscription exists but is disabled (Aurora disables it after failed deliveries): enable it in Aurora, Settings → Webhooks")

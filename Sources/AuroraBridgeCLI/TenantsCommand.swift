@@ -31,7 +31,9 @@ struct ValidateTenants: AsyncParsableCommand {
         abstract: "Load the tenants file, resolve every key from the environment or files, and list the tenants.",
         discussion: """
             Exits non-zero with the place and the fix when the file is malformed or a key is missing. \
-            Keys are never printed; each shows as a short fingerprint.
+            Keys are never printed; each shows as a short fingerprint. Defaults a tenant relies on are \
+            listed under it: Coperniq's default property keyNames in particular must exist in the \
+            company (`tenants check` says which do).
 
             Example:
               ACME_AURORA_KEY=sk_prod_… ACME_COPERNIQ_KEY=… \\
@@ -48,6 +50,7 @@ struct ValidateTenants: AsyncParsableCommand {
             print("✓ \(slug): Aurora tenant \(tenant.aurora.tenantID) (key \(tenant.aurora.apiKey.fingerprint)…, \(tenant.aurora.requestsPerMinute.map { "\($0)/min" } ?? "unlimited")), "
                 + "Coperniq key \(tenant.coperniq.apiKey.fingerprint)…, workflow \(tenant.coperniq.workflowID ?? "none"), "
                 + "statuses \(tenant.statuses.sorted().joined(separator: ","))")
+            for line in tenant.defaultsInUse { print("    default: \(line)") }
         }
         print("\(registry.slugs.count) tenant(s) OK")
     }
@@ -121,7 +124,7 @@ struct TenantURL: AsyncParsableCommand {
         print(WebhookSubscriber.urlTemplate(base: base, tenant: tenant))
         print("")
         print("Event:        agreement_status_changed   (\"agreement signed\" in Aurora's form)")
-        print("Filter:       STATUS = signed")
+        print("Filter:       STATUS = \(WebhookSubscriber.statuses.joined(separator: ", "))")
         print("Auth header:  \(tokenHeader): <the tenant's webhook token>")
         print("              (API: header_auth_key=\(tokenHeader), header_auth_value=<token>)")
     }

@@ -86,6 +86,7 @@ struct ChaosCommand: AsyncParsableCommand {
                                          "--latency-ms", "20-400", "--error-rate", "0.03", "--rate-limit-rate", "0.01",
                                          "--timeout-rate", "0.02", "--timeout-delay-ms", "2500",
                                          "--aurora-rpm", "0", "--coperniq-rps", "0", "--coperniq-rpd", "0",
+                                         "--document-job-pending", "300ms", "--document-job-failure-rate", "0.05",
                                          "--registry-out", registry.path,
                                          "--tenants-out", directory.appendingPathComponent("sandbox-tenants.json").path])
         let tenantsFile = registry.appendingPathComponent("tenants.yaml").path
@@ -265,6 +266,16 @@ struct ChaosCommand: AsyncParsableCommand {
         if !madeProjects.isSubset(of: signedProjects) { failures.append("a project was made for an agreement that is not signed") }
         let coperniqTotal = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         if coperniqTotal != madeProjects.count { failures.append("Coperniq holds \(coperniqTotal) projects, the outcomes name \(madeProjects.count)") }
+        // The extras, exactly once each: one deal note and no file twice per project.
+        let extras = state.tenants.flatMap(\.projectSideEffects)
+        let duplicateNotes = extras.reduce(0) { $0 + $1.duplicateNotes }
+        let duplicateFiles = extras.reduce(0) { $0 + $1.files.count - Set($1.files.map(\.name)).count }
+        let twoNotes = extras.filter { $0.notes > 1 }.count
+        if duplicateNotes + duplicateFiles + twoNotes > 0 {
+            failures.append("extras written twice: \(duplicateNotes) duplicate note(s), \(twoNotes) project(s) with more than one note, \(duplicateFiles) file(s) twice")
+        }
+        let duplicateCatalog = state.tenants.reduce(0) { $0 + $1.duplicateCatalogItems.count }
+        if duplicateCatalog > 0 { failures.append("\(duplicateCatalog) catalog item(s) made twice") }
 
         // Secret hygiene: logs and dead-letter headers.
         var secrets = tenants.flatMap { [$0.auroraAPIKey, $0.coperniqAPIKey] }
@@ -298,9 +309,11 @@ struct ChaosCommand: AsyncParsableCommand {
               repaired tenant (\(broken.slug))  \(brokenEvents.count) accepted, \(brokenLetters.count) dead-lettered, \(brokenEvents.count - unrepaired.count) with an outcome now
               lost                          \(lost.count)
               Coperniq projects             \(coperniqTotal), duplicates by Aurora id: \(duplicates)\(lostAnswers)
+              extras                        \(extras.reduce(0) { $0 + $1.files.count }) files, \(extras.reduce(0) { $0 + $1.notes }) notes, \(extras.filter { $0.lineItems > 0 }.count) projects with line items; written twice: \(duplicateNotes + duplicateFiles + twoNotes)
+              step warnings                 \(ledger.warnings.values.reduce(0) { $0 + $1.count })  \(Dictionary(ledger.warnings.values.flatMap { $0 }.map { ($0.step.rawValue, 1) }, uniquingKeysWith: +))
             """)
         if failures.isEmpty {
-            printFlushed("every event is accounted for; no duplicate; no overlapping attempts; every dead letter replayed once; no secret in logs or headers")
+            printFlushed("every event is accounted for; no duplicate project, note or file; no overlapping attempts; every dead letter replayed once; no secret in logs or headers")
         } else {
             for failure in failures { printFlushed("FAILED: \(failure)") }
             throw CLIError("\(failures.count) chaos check(s) failed", code: 1)

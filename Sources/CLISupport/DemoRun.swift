@@ -99,6 +99,14 @@ public struct DemoRun: Sendable {
         let coperniqProjects = state.tenants.reduce(0) { $0 + $1.coperniqProjects }
         let unsettled = ids.subtracting(settled)
         let tally = { (outcome: OutcomeRecord.Result) in outcomes.values.filter { $0 == outcome }.count }
+        let ledger = await EventLedger.read(configuration: configuration, logger: logger)
+        let warnings = ledger.warnings.filter { ids.contains($0.key) }.values.flatMap { $0 }
+        let warningSteps = Dictionary(warnings.map { ($0.step.rawValue, 1) }, uniquingKeysWith: +)
+        let extras = state.tenants.flatMap(\.projectSideEffects)
+        let files = extras.reduce(0) { $0 + $1.files.count }, notes = extras.reduce(0) { $0 + $1.notes }
+        let withLineItems = extras.filter { $0.lineItems > 0 }.count
+        let duplicateNotes = extras.reduce(0) { $0 + $1.duplicateNotes }
+        let duplicateFiles = extras.reduce(0) { $0 + $1.files.count - Set($1.files.map(\.name)).count }
 
         print("\nsummary")
         print("  webhooks sent               \(count)")
@@ -110,7 +118,11 @@ public struct DemoRun: Sendable {
         print("  dead letters                \(deadLetters.count)\(deadLetters.isEmpty ? "" : "  \(Dictionary(deadLetters.values.map { ($0, 1) }, uniquingKeysWith: +))")")
         print("  not accounted for           \(unsettled.count)")
         print("  Coperniq projects           \(coperniqProjects), duplicates by Aurora id: \(duplicates)")
-        let ok = unsettled.isEmpty && duplicates == 0 && rejected.values.isEmpty
+        print("  files attached              \(files), duplicates: \(duplicateFiles)   (signed agreements, uploaded)")
+        print("  notes added                 \(notes), duplicates: \(duplicateNotes)   (one deal note per agreement)")
+        print("  projects with line items    \(withLineItems)")
+        print("  warnings (project stands)   \(warnings.count)\(warningSteps.isEmpty ? "" : "  \(warningSteps)")")
+        let ok = unsettled.isEmpty && duplicates == 0 && rejected.values.isEmpty && duplicateNotes == 0 && duplicateFiles == 0
         print(ok ? "every event is accounted for" : "NOT every event is accounted for")
         return Result(accountedForEverything: ok)
     }

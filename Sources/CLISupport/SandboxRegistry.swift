@@ -11,11 +11,14 @@ public enum SandboxRegistry {
         public var auroraRequestsPerMinute: Int?
         public var coperniqRequestsPerSecond: Int?
         public var coperniqRequestsPerDay: Int?
+        /// Whether the tenants get the extras (files, line items, notes); false writes every one off.
+        public var extras: Bool
 
-        public init(auroraRequestsPerMinute: Int?, coperniqRequestsPerSecond: Int?, coperniqRequestsPerDay: Int?) {
+        public init(auroraRequestsPerMinute: Int?, coperniqRequestsPerSecond: Int?, coperniqRequestsPerDay: Int?, extras: Bool = true) {
             self.auroraRequestsPerMinute = auroraRequestsPerMinute
             self.coperniqRequestsPerSecond = coperniqRequestsPerSecond
             self.coperniqRequestsPerDay = coperniqRequestsPerDay
+            self.extras = extras
         }
     }
 
@@ -42,6 +45,9 @@ public enum SandboxRegistry {
         if let value = limits.auroraRequestsPerMinute { yaml += "  auroraRequestsPerMinute: \(value)\n" }
         if let value = limits.coperniqRequestsPerSecond { yaml += "  coperniqRequestsPerSecond: \(value)\n" }
         if let value = limits.coperniqRequestsPerDay { yaml += "  coperniqRequestsPerDay: \(value)\n" }
+        if !limits.extras {
+            yaml += "  extras: { signedAgreement: false, proposalPDF: false, dealNote: false, lineItems: false, cancellationNote: false }\n"
+        }
         yaml += "tenants:\n"
         for tenant in tenants {
             let token = "whk_" + RandomID.hex(bytes: 16)

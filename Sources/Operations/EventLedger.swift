@@ -1,3 +1,4 @@
+import Bridge
 import Kafka
 import Logging
 import Records
@@ -37,6 +38,15 @@ public struct EventLedger: Sendable {
     /// dead-lettered event redelivered and then processed counts by its outcome).
     public var deadLetterClasses: [String: String] {
         deadLetters.filter { outcomes[$0.key] == nil }.compactMapValues { $0.first?.errorClass }
+    }
+
+    /// The warnings of each event's last outcome: steps that failed for good (a project without
+    /// its signed PDF, say), by event id; events without any are left out.
+    public var warnings: [String: [StepReport]] {
+        outcomes.compactMapValues { records in
+            let warnings = records.last?.warnings ?? []
+            return warnings.isEmpty ? nil : warnings
+        }
     }
 
     /// The ids of `ids` that have an outcome or a dead letter.

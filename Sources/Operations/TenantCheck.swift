@@ -29,7 +29,8 @@ public struct TenantCheck: Sendable {
     }
 
     /// Runs every check. `agreementID` is a real agreement of the tenant (from a recent webhook):
-    /// the endpoints that need ids start from it; without one they are skipped.
+    /// the endpoints that need ids start from it; without one they are skipped. A transient failure
+    /// (429, 5xx, no answer) is tried again, as the worker would, before it counts.
     public func run(agreementID: String?) async -> [Item] {
         var items: [Item] = []
         items.append(await check("Aurora key (GET webhooks)") { _ = try await aurora.webhooks(); return "the key is accepted" })
@@ -39,34 +40,54 @@ public struct TenantCheck: Sendable {
                 agreement = try await aurora.agreement(agreementID)
                 return "status \(agreement!.status)"
             })
+            // Without the agreement, its project and design are unknown, not absent.
+            let unread = agreement == nil ? "the agreement could not be read (see above)" : nil
             let projectID = agreement?.projectID, designID = agreement?.designID
+            let noProject = unread ?? "the agreement names no project", noDesign = unread ?? "the agreement names no design"
             var project: AuroraProject?
-            items.append(await check("Aurora project", needs: projectID, "the agreement names no project") { id in
+            items.append(await check("Aurora project", needs: projectID, noProject) { id in
                 project = try await aurora.project(id)
                 return project?.name ?? id
             })
-            items.append(await check("Aurora design summary", needs: designID, "the agreement names no design") { id in
+            items.append(await check("Aurora design summary", needs: designID, noDesign) { id in
                 let design = try await aurora.designSummary(id)
-                return design.systemSizeSTCWatts.map { String(format: "%.1f kW DC", $0 / 1000) } ?? "read"
+                let size = design.systemSizeSTCWatts.map { String(format: "%.1f kW DC", $0 / 1000) } ?? "read"
+                return "\(size), \(design.billOfMaterials.count) bill-of-materials row(s)"
             })
-            items.append(await check("Aurora pricing", needs: designID, "the agreement names no design") { id in
+            items.append(await check("Aurora pricing", needs: designID, noDesign) { id in
                 let pricing = try await aurora.pricing(id)
                 return pricing.systemPrice.map { String(format: "system price %.0f", $0) } ?? "read"
             })
-            items.append(await check("Aurora financings", needs: designID, "the agreement names no design") { id in
+            items.append(await check("Aurora financings", needs: designID, noDesign) { id in
                 let financing = try await aurora.selectedFinancing(designID: id, financingID: nil)
                 return financing.map { "selected: \($0.name ?? $0.id)" } ?? "none selected (fine: cash)"
             })
-            items.append(await check("Aurora consumption profile", needs: projectID, "the agreement names no project", optional404: "not filled out (fine)") { id in
+            items.append(await check("Aurora consumption profile", needs: projectID, noProject, optional404: "not filled out (fine)") { id in
                 _ = try await aurora.consumptionProfile(projectID: id)
                 return "read"
             })
-            items.append(await check("Aurora owner user", needs: project?.ownerID, "the project names no owner") { id in
+            items.append(await check("Aurora owner user", needs: project?.ownerID, unread ?? (project == nil ? "the project could not be read" : "the project names no owner")) { id in
                 let user = try await aurora.user(id)
                 return user.fullName ?? id
             })
+            items.append(await check("Aurora web proposal", needs: designID, noDesign) { id in
+                let proposal = try await aurora.webProposal(designID: id)
+                return proposal.url == nil ? "none yet" : (proposal.urlExpired ? "link expired (fine: not shown)" : "link read")
+            })
+            if tenant.extras.signedAgreement {
+                items.append(await documentCheck("Aurora signed agreement document", needs: unread == nil ? agreementID : nil, unread ?? "",
+                                                 unavailable: "this agreement has none (only DocuSign-signed agreements have one); the key may ask") {
+                    try await aurora.startAgreementDownload(agreementID: $0)
+                })
+            }
+            if tenant.extras.proposalPDF {
+                items.append(await documentCheck("Aurora proposal PDF", needs: designID, noDesign,
+                                                 unavailable: "Aurora made none for this design; the key may ask") {
+                    try await aurora.startProposalPDF(designID: $0)
+                })
+            }
         } else {
-            items.append(Item(name: "Aurora agreement, project, design, pricing, financings, consumption, user", result: .skipped,
+            items.append(Item(name: "Aurora agreement, project, design, pricing, financings, consumption, user, documents", result: .skipped,
                               detail: "no recent agreement of this tenant was found",
                               fix: "pass --agreement <id> (the agreement_id of a webhook, or any agreement in the tenant's Aurora)"))
         }
@@ -97,12 +118,71 @@ public struct TenantCheck: Sendable {
                            fix: "create it in Coperniq (Settings → Properties → Project) or change coperniq.properties in the tenants file"))
             }
         }
+        items += await coperniqWriteChecks()
         return items
     }
 
+    /// Whether the Coperniq key may write what the extras write, without writing anything: each
+    /// write is sent so that it cannot succeed (to project 0, which does not exist, or a catalog
+    /// item without a name), and a 404 or 400 shows the key got past authorization.
+    private func coperniqWriteChecks() async -> [Item] {
+        let extras = tenant.extras
+        var probes: [(String, Bool, () async throws -> Void)] = [
+            ("Coperniq notes (write)", extras.dealNote || extras.cancellationNote, { _ = try await coperniq.addNote(projectID: 0, body: "AuroraBridge access check") }),
+            ("Coperniq files (write)", extras.signedAgreement || extras.proposalPDF,
+             { _ = try await coperniq.uploadFile(projectID: 0, name: "aurora-bridge-check.txt", contentType: "text/plain", bytes: Data("check".utf8)) }),
+            ("Coperniq line items (write)", extras.lineItems, { try await coperniq.replaceLineItems(projectID: 0, []) }),
+        ]
+        probes.append(("Coperniq catalog items (read)", extras.lineItems, { _ = try await coperniq.catalogItems(search: "AuroraBridge access check") }))
+        var items: [Item] = []
+        for (name, wanted, probe) in probes where wanted {
+            items.append(await check(name) {
+                do {
+                    try await probe()
+                    return "allowed"
+                } catch let error as APIError where error.status == 404 || error.status == 400 {
+                    return "allowed (probed without writing: \(error.status ?? 0) for a project that does not exist)"
+                }
+            })
+        }
+        return items
+    }
+
+    /// Asks Aurora to make a document's link: a job, nothing more (no file is fetched or written).
+    private func documentCheck(_ name: String, needs id: String?, _ missing: String, unavailable: String,
+                               _ start: @escaping (String) async throws -> AuroraDocumentJob) async -> Item {
+        guard let id else { return Item(name: name, result: .skipped, detail: missing, fix: nil) }
+        do {
+            let job = try await retrying { try await start(id) }
+            return Item(name: name, result: .passed, detail: "the key may ask for it (job \(job.jobID))", fix: nil)
+        } catch let error as APIError where error.status == 422 {
+            return Item(name: name, result: .passed, detail: unavailable, fix: nil)
+        } catch {
+            return failure(name, error)
+        }
+    }
+
+    /// Runs `body`, again after a wait when it fails in a way a later call may not (429 with its
+    /// `Retry-After`, 5xx, no answer): three tries at most, as a worker's retries would.
+    private func retrying<T>(_ body: () async throws -> T) async throws -> T {
+        var wait = Duration.seconds(1)
+        for _ in 1..<maxTries {
+            do {
+                return try await body()
+            } catch let error as APIError where error.isRetryable {
+                try await Task.sleep(for: min(error.retryAfter ?? wait, .seconds(15)))
+                wait *= 2
+            }
+        }
+        return try await body()
+    }
+
+    /// Tries of a call that fails transiently.
+    public var maxTries = 3
+
     private func check(_ name: String, _ body: () async throws -> String) async -> Item {
         do {
-            return Item(name: name, result: .passed, detail: try await body(), fix: nil)
+            return Item(name: name, result: .passed, detail: try await retrying(body), fix: nil)
         } catch {
             return failure(name, error)
         }
@@ -112,7 +192,7 @@ public struct TenantCheck: Sendable {
                        _ body: (String) async throws -> String) async -> Item {
         guard let id else { return Item(name: name, result: .skipped, detail: missing, fix: nil) }
         do {
-            return Item(name: name, result: .passed, detail: try await body(id), fix: nil)
+            return Item(name: name, result: .passed, detail: try await retrying { try await body(id) }, fix: nil)
         } catch let error as APIError where error.status == 404 && optional404 != nil {
             return Item(name: name, result: .passed, detail: optional404!, fix: nil)
         } catch {
@@ -133,11 +213,13 @@ public struct TenantCheck: Sendable {
                 ? "the Aurora key is wrong or revoked: create a new one (Settings → API Tokens → + New Key, Permissions: Select All) and update the tenants file"
                 : "the Coperniq key is wrong or revoked: create a new API key in Coperniq and update the tenants file"
         case 403?:
-            fix = "403 on \(what): the key lacks this permission; create a key with Select All"
+            fix = service == "Aurora"
+                ? "403 on \(what): the Aurora key lacks this permission; create a key with Select All (Settings → API Tokens)"
+                : "403 on \(what): the Coperniq key may not do this; use a key of a user allowed to edit projects"
         case 404?:
             fix = "not found: check the id (pass --agreement with an agreement of this tenant) and the tenant id in the tenants file"
         case 429?:
-            fix = "rate limited: try again in a minute"
+            fix = "still rate limited after \(maxTries) tries: the key's budget is spent (the workers share it); try again in a few minutes"
         default:
             fix = error.isRetryable ? "\(service) did not answer well (\(error.errorClass)); try again" : "see the message"
         }
@@ -149,6 +231,9 @@ public struct TenantCheck: Sendable {
 /// tenant's Aurora, created once (an existing one with the same URL template is not doubled).
 public struct WebhookSubscriber: Sendable {
     public static let event = "agreement_status_changed"
+    /// The statuses Aurora sends: signed makes the project; canceled and declined afterwards add a
+    /// note to it (``Bridge/ProjectExtras/cancellationNote``).
+    public static let statuses = ["signed", "canceled", "declined"]
     public let aurora: AuroraClient
 
     public init(aurora: AuroraClient) { self.aurora = aurora }
@@ -168,7 +253,7 @@ public struct WebhookSubscriber: Sendable {
     public func subscribe(urlTemplate: String, headerKey: String, token: String) async throws -> (AuroraWebhook, created: Bool) {
         var webhook = AuroraWebhook(description: "Coperniq projects (AuroraBridge): agreement signed", event: Self.event,
                                     urlTemplate: urlTemplate, enabled: true, headerAuthKey: headerKey, headerAuthValue: token,
-                                    filters: .array([.object(["name": .string("STATUS"), "values": .array([.string("signed")])])]))
+                                    filters: .array([.object(["name": .string("STATUS"), "values": .array(Self.statuses.map(JSONValue.string))])]))
         if let existing = try await aurora.webhooks().first(where: { $0.event == Self.event && $0.urlTemplate == urlTemplate }),
            let id = existing.id {
             webhook.enabled = existing.enabled

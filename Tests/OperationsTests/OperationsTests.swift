@@ -21,12 +21,12 @@ struct OperatorHarness {
     let directory: URL
     let tenantsFile: String
 
-    static func start(tenants count: Int = 3, projects: Int = 6) async throws -> OperatorHarness {
+    static func start(tenants count: Int = 3, projects: Int = 6, extras: String? = SandboxTenants.noExtras) async throws -> OperatorHarness {
         let sandbox = try await startQuietSandbox { configuration in
             configuration.tenants = count
             configuration.projectsPerTenant = projects
         }
-        let tenants = try SandboxTenants(sandbox)
+        let tenants = try SandboxTenants(sandbox, extras: extras)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ops-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tenantsFile = directory.appendingPathComponent("tenants.yaml").path
@@ -208,25 +208,66 @@ struct OperationsTests {
         #expect(reloaded.entries["aurora.webhooks.dlq/0/0"] == nil)
     }
 
-    @Test("tenants check: ✓ for a healthy tenant, the precise ✗ and fix for a key the sandbox answers 403 on pricing")
-    func tenantsCheck() async throws {
-        let harness = try await OperatorHarness.start(tenants: 2)
+    @Test("tenants check tries a transient 429 again, as the worker would, instead of failing on it")
+    func tenantsCheckRetries() async throws {
+        let harness = try await OperatorHarness.start(tenants: 1)
         let tenant = harness.sandbox.tenants[0]
         let agreement = try #require(tenant.projects.first { $0.agreementStatus == "signed" }).agreementID
+        // Every call answers 429 (Retry-After: 1) until the faults stop, 400 ms in: the first calls wait and try again.
+        harness.sandbox.state.setFaults(FaultProfile(rateLimitRate: 1))
+        async let run = harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
+        try await Task.sleep(for: .milliseconds(400))
+        harness.sandbox.state.setFaults(.none)
+        let checked = try await run
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.stdout.contains("✓ Aurora key") && checked.stdout.contains("all checks passed"))
+        #expect((harness.sandbox.state.requestCounts()["aurora:webhooks:429"] ?? 0) >= 1, "no 429 was answered")
+
+        // validate names the defaults a tenant relies on: these tenants have no `properties`.
+        let validated = try await runBridge(["tenants", "validate", "--tenants", harness.tenantsFile], environment: harness.tenants.environment)
+        #expect(validated.status == 0 && validated.stdout.contains("1 tenant(s) OK"))
+        #expect(validated.stdout.contains("default: coperniq.properties: Coperniq's 14 default keyNames"), "\(validated.stdout)")
+        await harness.stop()
+    }
+
+    @Test("tenants check: ✓ for a healthy tenant, the precise ✗ and fix for a key the sandbox answers 403 on pricing")
+    func tenantsCheck() async throws {
+        let harness = try await OperatorHarness.start(tenants: 2, extras: nil)
+        let tenant = harness.sandbox.tenants[0]
+        let agreement = try #require(tenant.projects.first { $0.agreementStatus == "signed" && $0.signingProvider == "docusign" }).agreementID
         let healthy = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
         #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
         for line in ["✓ Aurora key", "✓ Aurora agreement", "✓ Aurora project", "✓ Aurora design summary", "✓ Aurora pricing",
-                     "✓ Aurora financings", "✓ Aurora consumption profile", "✓ Aurora owner user", "✓ Coperniq key",
-                     "✓ Coperniq project properties", "✓ Coperniq property aurora_project_id", "all checks passed"] {
+                     "✓ Aurora financings", "✓ Aurora consumption profile", "✓ Aurora owner user", "✓ Aurora web proposal",
+                     "✓ Aurora signed agreement document: the key may ask for it", "✓ Coperniq key",
+                     "✓ Coperniq project properties", "✓ Coperniq property aurora_project_id", "✓ Coperniq notes (write): allowed",
+                     "✓ Coperniq files (write): allowed", "✓ Coperniq line items (write): allowed", "✓ Coperniq catalog items (read)",
+                     "all checks passed"] {
             #expect(healthy.stdout.contains(line), "missing '\(line)'")
         }
+        // Probed, not written.
+        #expect(harness.sandbox.state.coperniqNotes(apiKey: tenant.coperniqAPIKey).isEmpty)
+        #expect(harness.sandbox.state.coperniqFiles(apiKey: tenant.coperniqAPIKey).isEmpty)
 
         harness.sandbox.state.forbid(tenantID: tenant.auroraTenantID, endpoint: .pricing)
+        harness.sandbox.state.forbid(tenantID: tenant.auroraTenantID, endpoint: .agreementDocument)
         let forbidden = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
         #expect(forbidden.status == 1)
         #expect(forbidden.stdout.contains("✗ Aurora pricing: 403"))
-        #expect(forbidden.stdout.contains("fix: 403 on pricing: the key lacks this permission; create a key with Select All"))
-        #expect(forbidden.stdout.contains("✓ Aurora design summary"), "only pricing fails")
+        #expect(forbidden.stdout.contains("fix: 403 on pricing: the Aurora key lacks this permission; create a key with Select All"))
+        #expect(forbidden.stdout.contains("✗ Aurora signed agreement document: 403"))
+        #expect(forbidden.stdout.contains("✓ Aurora design summary"), "only pricing and the document fail")
+        // The summary comes after the report, on the same stream.
+        let lines = forbidden.stdout.split(separator: "\n")
+        #expect(lines.last == "2 check(s) failed: see the fix under each ✗", "\(lines.suffix(2))")
+        #expect(!forbidden.stderr.contains("check(s) failed"))
+
+        // An agreement that cannot be read: its project and design are unknown, not missing.
+        harness.sandbox.state.forbid(tenantID: tenant.auroraTenantID, endpoint: .agreement)
+        let unreadable = try await harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
+        #expect(unreadable.stdout.contains("✗ Aurora agreement"))
+        #expect(unreadable.stdout.contains("– Aurora project: the agreement could not be read"))
+        #expect(!unreadable.stdout.contains("names no project"))
 
         // The recent agreement comes from the webhooks topic when Kafka is given.
         try await harness.cluster.publish(harness.signedWebhooks(harness.sandbox.tenants[1]))
