@@ -162,7 +162,7 @@ struct AuroraTests {
             #expect(pricing["pricing_mode"]?.stringValue != nil && pricing["flat_system_cost"] != nil)
             #expect(pricing["pricing_method"] == nil && pricing["flat_system_price"] == nil)
         } else {
-            #expect(pricing["pricing_method"]?.stringValue == "price per watt" && pricing["flat_system_price"] != nil)
+            #expect(pricing["pricing_method"]?.stringValue == project.pricingMethod && pricing["flat_system_price"] != nil)
             #expect(pricing["pricing_mode"] == nil)
         }
     }

@@ -54,6 +54,40 @@ func send(
     return HTTPResult(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
 }
 
+/// Sends `body` as is (no JSON), optionally in chunks of `chunkSize` as a streamed body of known length.
+func sendBytes(
+    _ method: HTTPMethod = .POST, _ url: String, headers: [(String, String)] = [], body: Data, chunkSize: Int? = nil,
+    timeout: TimeAmount = .seconds(30)
+) async throws -> HTTPResult {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let chunkSize {
+        let chunks = stride(from: 0, to: body.count, by: chunkSize).map { ByteBuffer(bytes: body[$0..<min($0 + chunkSize, body.count)]) }
+        request.body = .stream(chunks.asyncStream, length: .known(Int64(body.count)))
+    } else {
+        request.body = .bytes(ByteBuffer(bytes: body))
+    }
+    let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+    let buffer = try await response.body.collect(upTo: 16 << 20)
+    return HTTPResult(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+}
+
+/// A GET that accepts bodies up to 16 MiB (documents).
+func download(_ url: String) async throws -> HTTPResult {
+    try await sendBytes(.GET, url, body: Data())
+}
+
+extension Sequence where Self: Sendable, Element: Sendable {
+    /// The elements as an async sequence (for streamed request bodies).
+    var asyncStream: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}
+
 extension Sandbox {
     func aurora(_ tenant: SandboxTenant, _ path: String, key: String? = nil) async throws -> HTTPResult {
         try await send(.GET, "\(auroraBaseURL)/tenants/\(tenant.auroraTenantID)/\(path)",
