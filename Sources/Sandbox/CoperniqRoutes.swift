@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -340,7 +341,7 @@ struct CoperniqRoutes: Sendable {
         if let override = query["content_type"], !override.isEmpty { contentType = override }
         guard !bytes.isEmpty else { throw CoperniqAPIError.validation("file is empty", field: "file") }
         let fileName = name.flatMap { $0.isEmpty ? nil : $0 } ?? "file"
-        let size = bytes.count, sha256 = SHA256Hasher.hex(bytes)
+        let size = bytes.count, sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let phase = query["phase_instance_id"].flatMap { Int($0) }
         return try state.withCompany(tenant) { company, nextID throws(CoperniqAPIError) in
             guard company.project(id: id) != nil else { throw .notFound("Project \(id) not found") }
