@@ -44,9 +44,12 @@ public struct AuroraAgreement: Sendable, AuroraObject {
     public var status: AgreementStatus
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// `docusign` or `dropbox_sign`; only DocuSign-signed agreements have a document to download.
+    public var signingProvider: String?
 
     public init(id: String, projectID: String? = nil, designID: String? = nil, templateName: String? = nil,
-                status: AgreementStatus, createdAt: Date? = nil, updatedAt: Date? = nil) {
+                status: AgreementStatus, createdAt: Date? = nil, updatedAt: Date? = nil, signingProvider: String? = nil) {
+        self.signingProvider = signingProvider
         self.id = id
         self.projectID = projectID
         self.designID = designID
@@ -62,8 +65,13 @@ public struct AuroraAgreement: Sendable, AuroraObject {
         }
         self.init(id: id, projectID: c.text("project_id"), designID: c.text("design_id"),
                   templateName: c.text("agreement_template_name"), status: AgreementStatus(c.text("status") ?? "unknown"),
-                  createdAt: c.date("created_at"), updatedAt: c.date("updated_at"))
+                  createdAt: c.date("created_at"), updatedAt: c.date("updated_at"),
+                  signingProvider: c.text("signing_provider")?.normalizedName)
     }
+
+    /// False when Aurora says the agreement was signed elsewhere than DocuSign (no document to
+    /// download); true when it was, or when it does not say.
+    public var mayHaveSignedDocument: Bool { signingProvider.map { $0 == "docusign" } ?? true }
 }
 
 /// The parts of an address Aurora may send.

@@ -56,7 +56,7 @@ struct ProjectExtrasRunner {
             extras.signedAgreement ? .signedAgreement : nil, extras.proposalPDF ? .proposalPDF : nil,
         ].compactMap { $0 }
         var files: [CoperniqFile]? = fresh ? [] : nil
-        if fresh, extras.signedAgreement, progress.job(.signedAgreement) == nil {
+        if fresh, extras.signedAgreement, agreement.mayHaveSignedDocument, progress.job(.signedAgreement) == nil {
             let aurora = api.aurora, agreementID = agreement.id
             earlyJob = Task { try await aurora.startAgreementDownload(agreementID: agreementID) }
         }
@@ -111,8 +111,11 @@ struct ProjectExtrasRunner {
             return StepReport(step, .done)
         case .signedAgreement:
             let agreementID = agreement.id
+            let missing = "Aurora has no signed document for agreement \(agreementID) (only agreements signed through DocuSign have one): attach it in Coperniq by hand"
+            // Signed elsewhere, says the agreement: no job to ask for.
+            guard agreement.mayHaveSignedDocument else { return StepReport(step, .warning, missing) }
             return try await attach(step, name: "Signed agreement \(agreementID).pdf", progress: &progress, files: &files,
-                                    missing: "Aurora has no signed document for agreement \(agreementID) (only agreements signed through DocuSign have one): attach it in Coperniq by hand",
+                                    missing: missing,
                                     start: { [earlyJob] round in
                                         // The early job in the first round: it ran while the line items and the
                                         // note were written, so it is asked once how it went. A second round (an

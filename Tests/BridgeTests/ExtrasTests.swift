@@ -117,7 +117,9 @@ struct ExtrasTests {
         let oversized = try #require(signed.first { $0.signingProvider == "docusign" && $0.documentBytes > CoperniqClient.uploadLimit })
 
         for (project, expected) in [(dropbox, "only agreements signed through DocuSign"), (oversized, "over Coperniq's 10 MB upload limit")] {
-            let (outcome, _) = await Self.process(harness, harness.envelope(tenant, project))
+            let (outcome, calls) = await Self.process(harness, harness.envelope(tenant, project))
+            // The agreement says where it was signed: no job is asked for a Dropbox Sign one.
+            #expect((calls["aurora POST agreement download run"] ?? 0) == (project.signingProvider == "docusign" ? 1 : 0))
             guard case .created(let link) = outcome else {
                 Issue.record("expected created, got \(outcome)")
                 continue
@@ -128,6 +130,33 @@ struct ExtrasTests {
             #expect(harness.sandbox.state.coperniqFiles(apiKey: tenant.coperniqAPIKey, projectID: link.coperniqProjectID).isEmpty)
             #expect(harness.sandbox.state.coperniqNotes(apiKey: tenant.coperniqAPIKey, projectID: link.coperniqProjectID).count == 1)
         }
+    }
+
+    @Test("the proposal PDF, where the tenant turns it on: a file of its own beside the signed agreement, once")
+    func proposalPDF() async throws {
+        let harness = try await SandboxHarness.start({ $0.tenants = 1; $0.projectsPerTenant = 10; $0.documentJobPending = .zero },
+                                                     extras: "{ proposalPDF: true }")
+        defer { Task { await harness.stop() } }
+        let tenant = harness.sandbox.tenants[0]
+        let project = try #require(tenant.projects.first { $0.isSigned && $0.signingProvider == "docusign" })
+        // The proposal's job is started when its step comes, so the first attempt waits for it on a retry.
+        var progress: EventProgress?
+        var outcome = EventOutcome.skipped(reason: "not run")
+        for _ in 0..<3 {
+            (outcome, _) = await Self.process(harness, harness.envelope(tenant, project), progress: progress)
+            guard case .retry(let failure) = outcome else { break }
+            progress = failure.progress
+        }
+        guard case .created(let link) = outcome else {
+            Issue.record("expected created, got \(outcome)")
+            return
+        }
+        #expect(link.steps.map(\.step) == [.project, .lineItems, .dealNote, .signedAgreement, .proposalPDF])
+        let names = harness.sandbox.state.coperniqUploads(apiKey: tenant.coperniqAPIKey, projectID: link.coperniqProjectID).map(\.name)
+        #expect(names == [Self.fileName(project), "Proposal \(project.designID).pdf"])
+        let (again, _) = await Self.process(harness, harness.envelope(tenant, project))
+        #expect(again.link?.steps.last == StepReport(.proposalPDF, .alreadyDone))
+        #expect(harness.sandbox.state.coperniqUploads(apiKey: tenant.coperniqAPIKey, projectID: link.coperniqProjectID).count == 2)
     }
 
     @Test("a link that expired is never attached dead: a new job makes a new one, and without a live one the event waits")

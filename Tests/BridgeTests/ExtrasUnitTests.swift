@@ -117,6 +117,18 @@ struct ExtrasUnitTests {
         #expect(EventOutcome.exhausted(ProcessingFailure(.serverError("aurora"), "503"), tenant: "acme", auroraProjectID: "p-1") == nil)
     }
 
+    @Test("the web proposal's link goes to the tenant's proposalURL property, unless expired or not configured")
+    func proposalURL() throws {
+        var snapshot = Fixtures.complete()
+        snapshot.webProposal = AuroraWebProposal(url: "https://app.aurorasolar.com/e-proposal/abc")
+        var keys = CustomPropertyKeys.coperniqDefaults
+        #expect(try ProjectMapper.map(snapshot, keys: keys, workflowID: nil).custom.values.contains(.string("https://app.aurorasolar.com/e-proposal/abc")) == false)
+        keys.proposalURL = "aurora_proposal_url"
+        #expect(try ProjectMapper.map(snapshot, keys: keys, workflowID: nil).custom["aurora_proposal_url"] == .string("https://app.aurorasolar.com/e-proposal/abc"))
+        snapshot.webProposal?.urlExpired = true
+        #expect(try ProjectMapper.map(snapshot, keys: keys, workflowID: nil).custom["aurora_proposal_url"] == nil)
+    }
+
     @Test("calls reserved per attempt follow the extras")
     func reservedCalls() {
         #expect(AttemptCalls.event(for: ProjectExtras(signedAgreement: false, dealNote: false, lineItems: false)) == .event)
