@@ -213,7 +213,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Kafka", "Bridge", "Records", "Sandbox", "Worker",
+                "Kafka", "Bridge", "Records", "Sandbox", "Worker", "CLISupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -226,6 +226,7 @@ let package = Package(
             dependencies: [
                 "Kafka",
                 "TestSupport",
+                "CLISupport",
                 "AuroraBridgeCLI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

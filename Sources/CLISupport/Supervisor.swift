@@ -8,7 +8,7 @@ public final class Supervisor: Sendable {
     private struct Child {
         let name: String
         let arguments: [String]
-        var process: Process
+        var process: ChildProcess
         let restart: Bool
     }
 
@@ -45,7 +45,7 @@ public final class Supervisor: Sendable {
     public func kill(_ name: String, _ signal: Int32, restart: Bool) async throws {
         guard let child = children.withLock({ $0.first { $0.name == name } }) else { return }
         _ = expectedExits.withLock { $0.insert(ObjectIdentifier(child.process)) }
-        Foundation.kill(child.process.processIdentifier, signal)
+        child.process.send(signal)
         while child.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         guard restart else { return }
         let replacement = try launch(name, child.arguments)
@@ -67,23 +67,14 @@ public final class Supervisor: Sendable {
         return process.terminationStatus
     }
 
-    private func launch(_ name: String, _ arguments: [String], input: Pipe? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+    private func launch(_ name: String, _ arguments: [String], input: Pipe? = nil) throws -> ChildProcess {
         let log = directory.appendingPathComponent("\(name).log").path
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = FileHandle(forWritingAtPath: log)
-        handle?.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = input ?? FileHandle.nullDevice
-        process.terminationHandler = { [weak self] finished in self?.ended(name, finished) }
-        try process.run()
-        return process
+        return try ChildProcess(executable: executable.path, arguments: arguments,
+                                stdin: input.map { .pipeEnd($0.fileHandleForReading) } ?? .null, stdout: .file(log), stderr: .file(log),
+                                onExit: { [weak self] finished in self?.ended(name, finished) })
     }
 
-    private func ended(_ name: String, _ process: Process) {
+    private func ended(_ name: String, _ process: ChildProcess) {
         guard !isStopping, !expectedExits.withLock({ $0.contains(ObjectIdentifier(process)) }) else { return }
         let child: Child? = children.withLock { children in children.first { $0.name == name && $0.process === process } }
         guard let child, child.restart else {
@@ -109,7 +100,7 @@ public final class Supervisor: Sendable {
             process.terminate()
             let deadline = Date().addingTimeInterval(45)
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { process.send(SIGKILL) }
         }
     }
 

@@ -1,3 +1,4 @@
+import CLISupport
 import Foundation
 import Kafka
 import Testing
@@ -39,15 +40,11 @@ struct ExternalClusterTests {
         await producer.shutdown()
 
         // kcat, a client that is not ours, lists the cluster's brokers and topics.
-        let kcat = Process()
-        kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
-        kcat.arguments = ["-L", "-b", cluster.bootstrapServers, "-m", "10"]
         let output = Pipe()
-        kcat.standardOutput = output
-        kcat.standardError = FileHandle.nullDevice
-        try kcat.run()
+        let kcat = try ChildProcess(executable: "/usr/bin/kcat", arguments: ["-L", "-b", cluster.bootstrapServers, "-m", "10"],
+                                    stdout: .pipeEnd(output.fileHandleForWriting), stderr: .null)
         let listing = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        kcat.waitUntilExit()
+        await kcat.waitUntilExit()
         #expect(kcat.terminationStatus == 0)
         #expect(listing.contains("3 brokers"))
         #expect(listing.contains("topic \"orders\" with 6 partitions"))

@@ -119,6 +119,8 @@ struct DeploymentTests {
         worker.publishRetried(topic: "coperniq.projects")
         worker.load(running: 1, outstanding: 1, parkedPartitions: 0)
         worker.lag([ConsumerLag(topic: "aurora.webhooks", partition: 0, lag: 1)])
+        worker.attemptCalls(["aurora GET agreement": 1])
+        worker.stepWarnings(tenant: "t", [StepReport(.signedAgreement, .warning, "no signed document")])
         let exported = Set(registry.emitToString().split(separator: "\n")
             .filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init) })
 

@@ -1,8 +1,9 @@
+import CLISupport
 import Foundation
 
 /// `aurora-bridge kafka` as a child process, the way gateways and workers reach it in dev mode.
 public final class ExternalCluster: Sendable {
-    public let process: Process
+    public let process: ChildProcess
     public let bootstrapServers: String
     private let input: FileHandle
     private let lines: AsyncStream<String>.Iterator.Box
@@ -17,16 +18,11 @@ public final class ExternalCluster: Sendable {
     }
 
     public init(arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["kafka", "--control", "--log-level", "warning"] + arguments
         let stdout = Pipe(), stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = stdin
-        process.standardError = FileHandle.nullDevice
         let lines = PipeLines.read(stdout)
-        try process.run()
-        self.process = process
+        self.process = try ChildProcess(executable: Self.executable.path, arguments: ["kafka", "--control", "--log-level", "warning"] + arguments,
+                                        stdin: .pipeEnd(stdin.fileHandleForReading), stdout: .pipeEnd(stdout.fileHandleForWriting),
+                                        stderr: .null)
         self.input = stdin.fileHandleForWriting
         self.lines = lines
         guard let first = try await withTimeout(.seconds(10), "bootstrap line", { [lines] in await lines.next() }) else {
@@ -44,7 +40,7 @@ public final class ExternalCluster: Sendable {
     public func terminate() async throws -> Int32 {
         process.terminate()  // SIGTERM
         try await withTimeout(.seconds(15), "aurora-bridge kafka exit after SIGTERM") { [process] in
-            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            await process.waitUntilExit()
         }
         return process.terminationStatus
     }

@@ -5,9 +5,15 @@ enum PipeLines {
     static func read(_ pipe: Pipe) -> AsyncStream<String>.Iterator.Box {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
         let pending = LockedBox<[UInt8]>([])
-        pipe.fileHandleForReading.readabilityHandler = { handle in
+        // The handler holds the pipe, so its reading end lives (and is read) until the child's end
+        // closes; it lets go at the end of the stream.
+        pipe.fileHandleForReading.readabilityHandler = { [pipe] handle in
             let data = handle.availableData
-            if data.isEmpty { continuation.finish(); handle.readabilityHandler = nil; return }
+            if data.isEmpty {
+                continuation.finish()
+                withExtendedLifetime(pipe) { handle.readabilityHandler = nil }
+                return
+            }
             let complete: [String] = pending.withLock { buffer in
                 buffer.append(contentsOf: data)
                 var lines: [String] = []
