@@ -194,6 +194,7 @@ public struct EventProcessor: Sendable {
     private let tenant: @Sendable (String) -> TenantConfiguration?
     private let clients: @Sendable (TenantConfiguration) -> TenantClients
     private let catalogs: CatalogDirectory
+    private let users: AuroraUserCache
     private let now: @Sendable () -> Date
     private let logger: Logger
 
@@ -201,14 +202,17 @@ public struct EventProcessor: Sendable {
     ///   - tenant: looks a tenant up by slug (the registry may be reloaded between calls).
     ///   - clients: the API clients for a tenant (with its rate limiters).
     ///   - catalogs: every tenant's Coperniq catalog, cached (one per process).
+    ///   - users: the Aurora users (sales reps) read, cached per tenant (one per process).
     ///   - now: the clock document links' expiry is read against.
     public init(tenant: @escaping @Sendable (String) -> TenantConfiguration?,
                 clients: @escaping @Sendable (TenantConfiguration) -> TenantClients,
-                catalogs: CatalogDirectory = CatalogDirectory(), now: @escaping @Sendable () -> Date = { Date() },
+                catalogs: CatalogDirectory = CatalogDirectory(), users: AuroraUserCache = AuroraUserCache(),
+                now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "bridge.processor")) {
         self.tenant = tenant
         self.clients = clients
         self.catalogs = catalogs
+        self.users = users
         self.now = now
         self.logger = logger
     }
@@ -324,7 +328,10 @@ public struct EventProcessor: Sendable {
             try await (wantsProposal ? designID : nil).asyncFlatMap { try await api.aurora.webProposal(designID: $0) }
         }
         let project = try await projectRead
-        let owner = try await optional { try await project.ownerID.asyncFlatMap { try await api.aurora.user($0) } }
+        let cacheKey = "\(tenant.slug)/\(tenant.aurora.tenantID)"
+        let owner = try await optional {
+            try await project.ownerID.asyncFlatMap { id in try await users.user(id, tenant: cacheKey) { try await api.aurora.user(id) } }
+        }
         return AuroraSnapshot(agreement: agreement, project: project, design: try await designRead,
                               pricing: try await pricingRead, financing: try await financingRead,
                               consumption: try await consumptionRead, owner: owner, webProposal: try await proposalRead,

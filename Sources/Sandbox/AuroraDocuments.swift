@@ -190,13 +190,13 @@ extension SandboxState {
     /// first status after the pending time makes the file URL, which expires `documentURLLifetime` later.
     func documentJobStatus(tenant: Int, kind: DocumentKind, subjectID: String, jobID: String) -> DocumentJobStatus {
         let now = self.now
-        let pending = configuration.documentJobPending.seconds
         let lifetime = configuration.documentURLLifetime.seconds
         let base = baseURL
         return mutateInner { inner in
             guard var job = inner.documentJobs[jobID], job.tenant == tenant, job.kind == kind, job.subjectID == subjectID else {
                 return .notFound
             }
+            let pending = (inner.documentJobPending ?? configuration.documentJobPending).seconds
             if now - job.startedAt < pending { return .pending }
             if job.fails { return .failed(job.kind.failureMessage) }
             let file: (token: String, expiresAt: Date)

@@ -74,6 +74,8 @@ public final class SandboxState: Sendable {
         var nextDeliveryID = 0
         var stopping = false
         var documentJobs: [String: DocumentJob] = [:]
+        /// How long a document job stays pending (``SandboxConfiguration/documentJobPending``, changeable).
+        var documentJobPending: Duration? = nil
         var documentFiles: [String: DocumentFile] = [:]
 
         mutating func nextID() -> Int {
@@ -130,6 +132,9 @@ public final class SandboxState: Sendable {
     }
 
     public func setFaults(_ faults: FaultProfile) { inner.withLock { $0.faults = faults } }
+    /// How long document jobs stay pending from now on, running ones included (a test holds jobs
+    /// pending, then lets them finish).
+    public func setDocumentJobPending(_ pending: Duration) { inner.withLock { $0.documentJobPending = pending } }
     public func setLatency(_ latency: LatencyProfile) { inner.withLock { $0.latency = latency } }
     public var faults: FaultProfile { inner.withLock { $0.faults } }
     public var latency: LatencyProfile { inner.withLock { $0.latency } }

@@ -24,7 +24,7 @@ struct DocumentTests {
     @Test("signed agreement: run → pending → succeeded; the URL serves the PDF without auth, then 403 once expired")
     func signedAgreement() async throws {
         try await withSandbox({
-            $0.documentJobPending = .milliseconds(300)
+            $0.documentJobPending = .seconds(600)  // held pending until the test lets it finish
             $0.documentURLLifetime = .seconds(3)
         }) { sandbox in
             let tenant = sandbox.tenants[0]
@@ -41,6 +41,7 @@ struct DocumentTests {
             let pending = try await sandbox.aurora(tenant, path)
             #expect(pending.status == 200)
             #expect(pending.json == ["job_id": .string(jobID), "status": "pending"])
+            sandbox.state.setDocumentJobPending(.milliseconds(100))
 
             let done = try await Self.finished(sandbox, tenant, path)
             #expect(done.json["status"] == "succeeded")
