@@ -213,10 +213,10 @@ struct OperationsTests {
         let harness = try await OperatorHarness.start(tenants: 1)
         let tenant = harness.sandbox.tenants[0]
         let agreement = try #require(tenant.projects.first { $0.agreementStatus == "signed" }).agreementID
-        // Every call answers 429 (Retry-After: 1) until the faults stop, 400 ms in: the first calls wait and try again.
+        // Every call answers 429 (Retry-After: 1) until the first one was answered: the check waits and tries again.
         harness.sandbox.state.setFaults(FaultProfile(rateLimitRate: 1))
         async let run = harness.bridge(["tenants", "check", tenant.slug, "--tenants", harness.tenantsFile, "--agreement", agreement], brokers: false)
-        try await Task.sleep(for: .milliseconds(400))
+        try await eventually(.seconds(30), "a 429 answered") { (harness.sandbox.state.requestCounts()["aurora:webhooks:429"] ?? 0) >= 1 }
         harness.sandbox.state.setFaults(.none)
         let checked = try await run
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
