@@ -46,8 +46,8 @@ public struct CoperniqProject: Sendable, Decodable, Equatable {
     /// Reads a project as Coperniq sends it, tolerantly: `id` (a number or numeric text) is
     /// required; any other field of an unexpected type reads as absent.
     public init(json: JSONValue) throws {
-        guard let fields = json.objectValue else { throw CoperniqShapeError("a project is not a JSON object") }
-        guard let id = fields["id"].flatMap(Self.integer) else { throw CoperniqShapeError("a project has no integer id") }
+        guard json.objectValue != nil else { throw CoperniqShapeError("a project is not a JSON object") }
+        let (fields, id) = try CoperniqID.object(json, "a project")
         func text(_ name: String) -> String? { fields[name]?.stringValue }
         func number(_ name: String) -> Double? { fields[name]?.numberValue }
         func strings(_ name: String) -> [String]? {
@@ -55,20 +55,11 @@ public struct CoperniqProject: Sendable, Decodable, Equatable {
             let texts = items.compactMap(\.stringValue)
             return texts.count == items.count ? texts : nil
         }
-        self.init(id: id, number: fields["number"].flatMap(Self.integer), title: text("title"), description: text("description"),
+        self.init(id: id, number: fields["number"].flatMap(CoperniqID.read), title: text("title"), description: text("description"),
                   address: strings("address") ?? text("address").map { [$0] } ?? [],
                   primaryEmail: text("primaryEmail"), primaryPhone: text("primaryPhone"), custom: fields["custom"]?.objectValue ?? [:],
                   trades: strings("trades") ?? [], value: number("value"), size: number("size"), status: text("status"),
                   workflowID: fields["workflowId"]?.text)
-    }
-
-    /// An id sent as an integral number or as numeric text.
-    private static func integer(_ value: JSONValue) -> Int? {
-        switch value {
-        case .number(let number): number.rounded() == number && abs(number) < 9.0e15 ? Int(number) : nil
-        case .string(let text): Int(text)
-        default: nil
-        }
     }
 }
 

@@ -13,9 +13,7 @@ public struct CoperniqNote: Sendable, Equatable {
 
     /// Reads `{id, note|body, …}`.
     public init(json: JSONValue) throws {
-        guard let fields = json.objectValue, let id = fields["id"].flatMap(CoperniqID.read) else {
-            throw CoperniqShapeError("a note has no integer id")
-        }
+        let (fields, id) = try CoperniqID.object(json, "a note")
         self.init(id: id, body: fields["note"]?.stringValue ?? fields["body"]?.stringValue ?? "")
     }
 }
@@ -31,9 +29,7 @@ public struct CoperniqFile: Sendable, Equatable {
     }
 
     public init(json: JSONValue) throws {
-        guard let fields = json.objectValue, let id = fields["id"].flatMap(CoperniqID.read) else {
-            throw CoperniqShapeError("a file has no integer id")
-        }
+        let (fields, id) = try CoperniqID.object(json, "a file")
         self.init(id: id, name: fields["name"]?.stringValue ?? "")
     }
 }
@@ -53,9 +49,7 @@ public struct CoperniqCatalogItem: Sendable, Equatable {
     }
 
     public init(json: JSONValue) throws {
-        guard let fields = json.objectValue, let id = fields["id"].flatMap(CoperniqID.read) else {
-            throw CoperniqShapeError("a catalog item has no integer id")
-        }
+        let (fields, id) = try CoperniqID.object(json, "a catalog item")
         let archived: Bool = if case .bool(let flag)? = fields["isArchived"] { flag } else { false }
         self.init(id: id, name: fields["name"]?.stringValue ?? "", manufacturer: fields["manufacturer"]?.stringValue,
                   isArchived: archived)
@@ -124,6 +118,14 @@ public struct CoperniqLineItem: Sendable, Equatable {
 
 /// Coperniq ids: integral numbers, sometimes sent as numeric text.
 enum CoperniqID {
+    /// An object's fields and its required `id`.
+    static func object(_ json: JSONValue, _ what: String) throws -> ([String: JSONValue], Int) {
+        guard let fields = json.objectValue, let id = fields["id"].flatMap(read) else {
+            throw CoperniqShapeError("\(what) has no integer id")
+        }
+        return (fields, id)
+    }
+
     static func read(_ value: JSONValue) -> Int? {
         switch value {
         case .number(let number): number.rounded() == number && abs(number) < 9.0e15 ? Int(number) : nil
