@@ -164,12 +164,17 @@ public enum EventOutcome: Sendable, Equatable, CustomStringConvertible {
     /// warning, never a dead letter for a project that exists. Without one: nil (a dead letter).
     public static func exhausted(_ failure: ProcessingFailure, tenant: String, auroraProjectID: String) -> EventOutcome? {
         guard let progress = failure.progress else { return nil }
-        var steps = progress.steps
-        if let step = progress.interrupted {
-            steps.append(StepReport(step, .warning, "gave up after the last retry: \(failure.message)"))
-        }
+        return progress.interrupted.map { step in
+            finished(progress, tenant: tenant, auroraProjectID: auroraProjectID,
+                     last: StepReport(step, .warning, "gave up after the last retry: \(failure.message)"))
+        } ?? finished(progress, tenant: tenant, auroraProjectID: auroraProjectID)
+    }
+
+    /// The outcome of an event whose project `progress` made: created or updated, its steps so far
+    /// and `last`.
+    public static func finished(_ progress: EventProgress, tenant: String, auroraProjectID: String, last: StepReport? = nil) -> EventOutcome {
         let link = ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: progress.coperniqProjectID,
-                               title: progress.title, steps: steps)
+                               title: progress.title, steps: progress.steps + (last.map { [$0] } ?? []))
         return progress.created ? .created(link) : .updated(link)
     }
 
@@ -270,7 +275,13 @@ public struct EventProcessor: Sendable {
         // 2. Webhooks repeat and arrive out of order: act on the agreement's current status.
         let agreement = try await api.aurora.agreement(agreementID)
         guard tenant.processes(agreement.status) else {
-            return .skipped(reason: "agreement \(agreementID) is now '\(agreement.status)', not '\(announced)'")
+            let reason = "agreement \(agreementID) is now '\(agreement.status)', not '\(announced)'"
+            // A retry of an event that made its project still ends with it; what is left is not done.
+            if let progress {
+                return .finished(progress, tenant: tenant.slug, auroraProjectID: projectID,
+                                 last: StepReport(progress.interrupted ?? .project, .skipped, reason))
+            }
+            return .skipped(reason: reason)
         }
         if let owner = agreement.projectID, owner != projectID {
             throw ProcessingFailure(.envelopeMismatch,
@@ -308,9 +319,7 @@ public struct EventProcessor: Sendable {
         var extrasRunner = ProjectExtrasRunner(tenant: tenant, api: api, catalogs: catalogs, now: now, agreement: agreement,
                                                auroraProjectID: projectID, designID: designID, snapshot: snapshot)
         try await extrasRunner.run(&done, fresh: progress == nil && done.created)
-        let link = ProjectLink(tenant: tenant.slug, auroraProjectID: projectID, coperniqProjectID: done.coperniqProjectID,
-                               title: done.title, steps: done.steps)
-        return done.created ? .created(link) : .updated(link)
+        return .finished(done, tenant: tenant.slug, auroraProjectID: projectID)
     }
 
     /// The project is required; design, pricing, financing, consumption, owner and web proposal are not.

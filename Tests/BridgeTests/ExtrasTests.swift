@@ -91,6 +91,13 @@ struct ExtrasTests {
         #expect(progress.job(.signedAgreement) != nil && progress.interrupted == .signedAgreement)
         #expect(harness.projects(tenant).count == 1, "the project exists while its document is made")
 
+        // Canceled meanwhile, the agreement's event still ends with the project it made, what is left undone.
+        #expect(harness.sandbox.state.setAgreementStatus(tenantID: tenant.auroraTenantID, agreementID: project.agreementID, status: "canceled"))
+        let (canceled, _) = await Self.process(harness, harness.envelope(tenant, project), progress: progress)
+        #expect(canceled.link?.steps.last == StepReport(.signedAgreement, .skipped, "agreement \(project.agreementID) is now 'canceled', not 'signed'"))
+        if case .created = canceled {} else { Issue.record("expected created, got \(canceled)") }
+        #expect(harness.sandbox.state.setAgreementStatus(tenantID: tenant.auroraTenantID, agreementID: project.agreementID, status: "signed"))
+
         harness.sandbox.state.setDocumentJobPending(.zero)
         let (second, calls) = await Self.process(harness, harness.envelope(tenant, project), progress: progress)
         guard case .created(let link) = second else {
