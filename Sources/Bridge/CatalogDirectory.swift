@@ -32,11 +32,6 @@ public final class CatalogDirectory: Sendable {
         }
         return try await catalog.resolve(references, coperniq: coperniq)
     }
-
-    /// Forgets what is known of `tenant`'s catalog (its next event reads it again).
-    public func forget(tenant: String) {
-        _ = tenants.withLock { $0.removeValue(forKey: tenant) }
-    }
 }
 
 /// One tenant's catalog: an actor, so its reads and creations go one at a time.

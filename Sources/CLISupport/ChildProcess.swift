@@ -102,9 +102,6 @@ public final class ChildProcess: Sendable {
         return signal == 0 ? (status >> 8) & 0xff : signal
     }
 
-    /// Whether a signal ended the child.
-    public var endedBySignal: Bool { status.withLock { $0.map { $0 & 0x7f != 0 } ?? false } }
-
     /// Sends `signal` to the child (while it has not been reaped).
     public func send(_ signal: Int32) {
         guard isRunning else { return }

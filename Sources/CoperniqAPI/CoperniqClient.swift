@@ -135,13 +135,6 @@ public struct CoperniqClient: Sendable {
                               reading: CoperniqCatalogItem.init(json:))
     }
 
-    /// The project's line items.
-    public func lineItems(projectID: Int) async throws -> [CoperniqLineItem] {
-        try await api.request(.get, path: ["projects", String(projectID), "line-items"], operation: "list line items") { json in
-            try Self.items(json, "lineItems").map(CoperniqLineItem.init(json:))
-        }
-    }
-
     /// `PUT /projects/{id}/line-items`: replaces every line item of the project with `items`
     /// (idempotent: the same items twice leave the same project).
     public func replaceLineItems(projectID: Int, _ items: [CoperniqLineItem]) async throws {

@@ -106,14 +106,6 @@ public struct CoperniqLineItem: Sendable, Equatable {
         return .object(object)
     }
 
-    /// Reads a line item as Coperniq answers it (`catalogItemId` or `catalogItem.id`).
-    public init(json: JSONValue) throws {
-        guard let fields = json.objectValue,
-              let catalog = fields["catalogItemId"].flatMap(CoperniqID.read) ?? fields["catalogItem"]?.objectValue?["id"].flatMap(CoperniqID.read)
-        else { throw CoperniqShapeError("a line item has no catalog item id") }
-        self.init(catalogItemID: catalog, quantity: fields["quantity"]?.numberValue ?? 0, unitCost: fields["unitCost"]?.numberValue ?? 0,
-                  unitPrice: fields["unitPrice"]?.numberValue ?? 0, description: fields["description"]?.stringValue)
-    }
 }
 
 /// Coperniq ids: integral numbers, sometimes sent as numeric text.

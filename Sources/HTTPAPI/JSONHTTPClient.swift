@@ -64,10 +64,9 @@ public struct JSONHTTPClient: Sendable {
     /// Sends one request. Path segments are percent-encoded, so ids from webhooks cannot change
     /// the path. Throws ``APIError`` for transport failures only; any HTTP status is returned.
     public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
-                     body: Data? = nil, contentType: String = "application/json", extraHeaders: [(String, String)] = [],
-                     operation: String) async throws -> Response {
+                     body: Data? = nil, contentType: String = "application/json", operation: String) async throws -> Response {
         try await call(operation, url: makeURL(segments, query), method: method, body: body, contentType: contentType,
-                       ownAPI: true, extraHeaders: extraHeaders, maxBytes: maxBodyBytes)
+                       ownAPI: true, maxBytes: maxBodyBytes)
     }
 
     /// GETs an absolute URL the service handed out (a presigned download link), with none of the
@@ -75,15 +74,14 @@ public struct JSONHTTPClient: Sendable {
     /// API's), keeping at most `maxBytes` of the answer: a longer body throws ``DownloadTooLarge``
     /// without reading the rest. Counted and traced like any call.
     public func download(_ url: String, maxBytes: Int, operation: String) async throws -> Response {
-        try await call(operation, url: url, method: .get, body: nil, contentType: "", ownAPI: false, extraHeaders: [],
-                       maxBytes: maxBytes)
+        try await call(operation, url: url, method: .get, body: nil, contentType: "", ownAPI: false, maxBytes: maxBytes)
     }
 
     private func call(_ operation: String, url: String, method: HTTPVerb, body: Data?, contentType: String,
-                      ownAPI: Bool, extraHeaders: [(String, String)], maxBytes: Int) async throws -> Response {
+                      ownAPI: Bool, maxBytes: Int) async throws -> Response {
         CallTally.current?.count(service: service, operation: operation)
         return try await tracer.withSpan("\(service) \(operation)", ofKind: .internal) { span in
-            let response = try await send(method, url, body, contentType, ownAPI, extraHeaders, maxBytes, operation, span: span)
+            let response = try await send(method, url, body, contentType, ownAPI, maxBytes, operation, span: span)
             span.attributes["http.response.status_code"] = response.status
             if !response.isSuccess { span.setStatus(SpanStatus(code: .error)) }
             return response
@@ -91,7 +89,7 @@ public struct JSONHTTPClient: Sendable {
     }
 
     private func send(_ method: HTTPVerb, _ url: String, _ body: Data?, _ contentType: String, _ ownAPI: Bool,
-                      _ extraHeaders: [(String, String)], _ maxBytes: Int, _ operation: String, span: any Span) async throws -> Response {
+                      _ maxBytes: Int, _ operation: String, span: any Span) async throws -> Response {
         let clock = ContinuousClock()
         let queued = clock.now
         if ownAPI { try await throttle.acquire() }
@@ -104,7 +102,6 @@ public struct JSONHTTPClient: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.headers.add(name: "Accept", value: "application/json")
         }
-        for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
         if sendsOutboundTrace, let traceparent = OutboundTrace.traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)

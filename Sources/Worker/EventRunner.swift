@@ -94,6 +94,7 @@ struct EventRunner: Sendable {
             await CallTally.$current.withValue(calls) { await processor.process(envelope, progress: FailureHeaders.progress(message.headers)) }
         }
         if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
+        let callCounts = calls.byEndpoint
 
         let now = Date()
         var decision: RetryPolicy.Decision?
@@ -110,7 +111,7 @@ struct EventRunner: Sendable {
         switch outcome {
         case .created, .updated, .skipped:
             guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, processedAt: now,
-                                            calls: calls.byEndpoint) else {
+                                            calls: callCounts) else {
                 preconditionFailure("a finished outcome has a record")
             }
             record = records.outcomeRecord(value, for: message, envelope: envelope, trace: trace)
@@ -136,7 +137,7 @@ struct EventRunner: Sendable {
         }
 
         let tenant = isKnownTenant(envelope.tenant) ? envelope.tenant : "unknown"
-        metrics.attemptCalls(calls.byEndpoint)
+        metrics.attemptCalls(callCounts)
         if let link = outcome.link { metrics.stepWarnings(tenant: tenant, link.steps) }
         metrics.event(tenant: tenant, disposition: disposition, errorClass: outcome.failure?.errorClass,
                       latencyFromReceipt: disposition == .retry ? nil : .seconds(now.timeIntervalSince(envelope.receivedAt)),
