@@ -40,6 +40,10 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     /// Why nothing was done (skipped events).
     public var reason: String?
     public var receivedAt: String
+    /// When the attempt that finished the event began: the worker had read the record. The hops
+    /// before it (gateway, Kafka) and the attempt itself are `startedAt` − `receivedAt` and
+    /// `processedAt` − `startedAt` (`ops/bench/run e2e`). Absent in records written before it.
+    public var startedAt: String?
     public var processedAt: String
     /// Attempts it took, 1 when the first one succeeded.
     public var attempts: Int
@@ -72,11 +76,13 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     }
 
     /// The record of a finished event; nil for a retry or a dead letter.
-    public init?(envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int, processedAt: Date, calls: [String: Int]? = nil) {
+    public init?(envelope: WebhookEnvelope, outcome: EventOutcome, attempts: Int, startedAt: Date? = nil, processedAt: Date,
+                 calls: [String: Int]? = nil) {
         guard let result = Result(outcome) else { return nil }
         self.init(eventID: envelope.id, tenant: envelope.tenant, outcome: result, auroraProjectID: envelope.projectID,
                   agreementID: envelope.agreementID, status: envelope.status, receivedAt: RecordTimestamp.text(envelope.receivedAt),
                   processedAt: RecordTimestamp.text(processedAt), attempts: attempts)
+        self.startedAt = startedAt.map(RecordTimestamp.text)
         switch outcome {
         case .created(let link), .updated(let link):
             coperniqProjectID = link.coperniqProjectID
@@ -92,7 +98,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case v, eventID = "eventId", tenant, outcome, auroraProjectID = "auroraProjectId", agreementID = "agreementId", status,
-             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, processedAt, attempts, steps, calls
+             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, startedAt, processedAt, attempts, steps, calls
     }
 
     /// Version 1's spelling of the ids.
@@ -116,6 +122,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         title = try fields.decodeIfPresent(String.self, forKey: .title)
         reason = try fields.decodeIfPresent(String.self, forKey: .reason)
         receivedAt = try fields.decode(String.self, forKey: .receivedAt)
+        startedAt = try fields.decodeIfPresent(String.self, forKey: .startedAt)
         processedAt = try fields.decode(String.self, forKey: .processedAt)
         attempts = try fields.decode(Int.self, forKey: .attempts)
         steps = try fields.decodeIfPresent([StepReport].self, forKey: .steps)
@@ -144,6 +151,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         out.raw(",\"processedAt\":"); out.string(processedAt)
         if let reason { out.raw(",\"reason\":"); out.string(reason) }
         out.raw(",\"receivedAt\":"); out.string(receivedAt)
+        if let startedAt { out.raw(",\"startedAt\":"); out.string(startedAt) }
         if let status { out.raw(",\"status\":"); out.string(status) }
         if let steps {
             out.raw(",\"steps\":[")

@@ -61,6 +61,7 @@ struct EventRunner: Sendable {
     /// One attempt of a webhook record, inside its span.
     private func attempt(_ message: KafkaMessage, span: any Span) async -> Bool {
         let started = ContinuousClock.now
+        let startedAt = Date()
         let failedBefore = FailureHeaders.attempts(of: message)
         let attempt = failedBefore + 1
         let trace = RecordTrace.inject(span.context, using: configuration.tracer, continuing: message.headers.text(RecordHeader.traceparent))
@@ -110,7 +111,7 @@ struct EventRunner: Sendable {
         let disposition: EventDisposition
         switch outcome {
         case .created, .updated, .skipped:
-            guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, processedAt: now,
+            guard let value = OutcomeRecord(envelope: envelope, outcome: outcome, attempts: attempt, startedAt: startedAt, processedAt: now,
                                             calls: callCounts) else {
                 preconditionFailure("a finished outcome has a record")
             }

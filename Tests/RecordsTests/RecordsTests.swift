@@ -112,7 +112,9 @@ struct RecordsTests {
     func outcomeRecord() throws {
         let link = ProjectLink(tenant: "acme-solar", auroraProjectID: "p-1", coperniqProjectID: 812, title: "Jane Doe – 12 Main St")
         let created = try #require(OutcomeRecord(envelope: Self.envelope, outcome: .created(link), attempts: 2,
+                                                 startedAt: Self.receivedAt.addingTimeInterval(1.2),
                                                  processedAt: Self.receivedAt.addingTimeInterval(1.5)))
+        #expect(created.startedAt == "2026-11-29T07:06:41.325Z")
         try Fixture.check("outcome-created", KafkaRecord(topic: Topics.default.outcomes, key: nil, value: created.encoded()))
         #expect(try OutcomeRecord.decode(created.encoded()) == created)
         let skipped = try #require(OutcomeRecord(envelope: Self.envelope, outcome: .skipped(reason: "status 'viewed' is not processed"),
@@ -139,6 +141,7 @@ struct RecordsTests {
         extras.steps = [StepReport(.project, .done, "created"), StepReport(.lineItems, .done, "3 item(s)"), StepReport(.dealNote, .done),
                         StepReport(.signedAgreement, .warning, "Aurora has no signed document for agreement a-1")]
         extras.calls = ["aurora GET agreement": 1, "coperniq search projects": 1, "aurora GET web proposal": 1]
+        extras.startedAt = "2026-11-27T04:45:03.880Z"
         for record in [full, bare, extras] {
             #expect(try object(Data(record.encoded())) == object(encoder.encode(record)))
             #expect(try OutcomeRecord.decode(record.encoded()) == record)
