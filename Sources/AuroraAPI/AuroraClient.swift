@@ -31,8 +31,9 @@ public struct AuroraClient: Sendable {
     }
 
     /// GETs `/tenants/{tid}/<segments>` and decodes the object under `wrapper` (`{"agreement": {…}}`).
-    private func get<T: AuroraReadable>(_ segments: [String], wrapper: String, operation: String) async throws -> T {
-        let response = try await api.send(.get, path: ["tenants", tenantID] + segments, operation: operation)
+    /// - Parameter reusable: whether a retry of the event may reuse the answer (``ReadMemo``).
+    private func get<T: AuroraReadable>(_ segments: [String], wrapper: String, operation: String, reusable: Bool = true) async throws -> T {
+        let response = try await api.send(.get, path: ["tenants", tenantID] + segments, operation: operation, reusable: reusable)
         try api.check(response, operation: operation)
         return try Self.decode(T.self, response.body, wrapper: wrapper, operation: operation)
     }
@@ -50,7 +51,8 @@ public struct AuroraClient: Sendable {
     }
 
     public func agreement(_ id: String) async throws -> AuroraAgreement {
-        try await get(["agreements", id], wrapper: "agreement", operation: "GET agreement")
+        // Never reused: its status decides whether the event acts at all.
+        try await get(["agreements", id], wrapper: "agreement", operation: "GET agreement", reusable: false)
     }
 
     public func project(_ id: String) async throws -> AuroraProject {
@@ -86,7 +88,8 @@ public struct AuroraClient: Sendable {
     /// The project's consumption profile, or nil when Aurora answers 404 ("not filled out").
     public func consumptionProfile(projectID: String) async throws -> AuroraConsumptionProfile? {
         let operation = "GET consumption profile"
-        let response = try await api.send(.get, path: ["tenants", tenantID, "projects", projectID, "consumption_profile"], operation: operation)
+        let response = try await api.send(.get, path: ["tenants", tenantID, "projects", projectID, "consumption_profile"], operation: operation,
+                                          reusable: true)
         if response.status == 404 { return nil }
         try api.check(response, operation: operation)
         return try Self.decode(AuroraConsumptionProfile.self, response.body, wrapper: "consumption_profile", operation: operation)

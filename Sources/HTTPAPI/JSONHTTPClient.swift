@@ -63,10 +63,18 @@ public struct JSONHTTPClient: Sendable {
 
     /// Sends one request. Path segments are percent-encoded, so ids from webhooks cannot change
     /// the path. Throws ``APIError`` for transport failures only; any HTTP status is returned.
+    /// - Parameter reusable: a GET whose answer an event may reuse on its retry (``ReadMemo``):
+    ///   answered from the task's memo when it holds the URL, kept in it when it succeeds.
     public func send(_ method: HTTPVerb, path segments: [String], query: [(String, String)] = [],
-                     body: Data? = nil, contentType: String = "application/json", operation: String) async throws -> Response {
-        try await call(operation, url: makeURL(segments, query), method: method, body: body, contentType: contentType,
-                       ownAPI: true, maxBytes: maxBodyBytes)
+                     body: Data? = nil, contentType: String = "application/json", operation: String,
+                     reusable: Bool = false) async throws -> Response {
+        let url = makeURL(segments, query)
+        let memo = reusable && method == .get ? ReadMemo.current : nil
+        if let memo, let body = memo.answer(for: url) { return Response(status: 200, body: body) }
+        let response = try await call(operation, url: url, method: method, body: body, contentType: contentType,
+                                      ownAPI: true, maxBytes: maxBodyBytes)
+        if let memo, response.isSuccess { memo.keep(response.body, for: url) }
+        return response
     }
 
     /// GETs an absolute URL the service handed out (a presigned download link), with none of the

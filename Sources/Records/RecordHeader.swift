@@ -27,6 +27,10 @@ public enum RecordHeader {
     /// What the event had done when it failed (its Coperniq project, the extras done, running
     /// document jobs), as the JSON of an `EventProgress`: the next attempt does only the rest.
     public static let progress = "progress"
+    /// The Aurora answers the failed attempt read (its project, design, pricing, financing,
+    /// consumption, owner), as the JSON of ``CarriedReads``: the next attempt reuses them for 15 min
+    /// and reads again only the agreement.
+    public static let reads = "reads"
 
     // On replayed records (``ReplayMark``).
     /// The dead letter a replayed record came from: `<dlq topic>/<partition>/<offset>`.
@@ -37,7 +41,7 @@ public enum RecordHeader {
     /// The headers a failure record sets; none of them is carried over from the record that failed.
     public static let failureHeaders: Set<String> = [
         attempt, sourceTopic, sourcePartition, sourceOffset, consumerGroup, errorClass, errorMessage, firstFailedAt,
-        nextAttemptAt, errorHistory, retriedFrom, progress,
+        nextAttemptAt, errorHistory, retriedFrom, progress, reads,
     ]
 }
 

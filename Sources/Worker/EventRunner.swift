@@ -91,8 +91,13 @@ struct EventRunner: Sendable {
         span.attributes["aurora_bridge.attempt"] = attempt
 
         let calls = CallTally()
+        // What an earlier attempt read and this one may reuse (not after 15 min).
+        let carried = CarriedReads(message.headers).flatMap { $0.fresh(now: startedAt).isEmpty ? nil : $0 }
+        let reads = ReadMemo(carried?.answers ?? [:])
         var outcome = await OutboundTrace.$traceparent.withValue(trace.parent.description) {
-            await CallTally.$current.withValue(calls) { await processor.process(envelope, progress: FailureHeaders.progress(message.headers)) }
+            await CallTally.$current.withValue(calls) {
+                await ReadMemo.$current.withValue(reads) { await processor.process(envelope, progress: FailureHeaders.progress(message.headers)) }
+            }
         }
         if Task.isCancelled { return false }  // shutdown: not an outcome; the record is read again later
         let callCounts = calls.byEndpoint
@@ -122,7 +127,8 @@ struct EventRunner: Sendable {
             case .retry(let tier, let delay):
                 let due = now.addingTimeInterval(delay.seconds)
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.retryTier(tier),
-                                               nextAttemptAt: due, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
+                                               nextAttemptAt: due, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now,
+                                               reads: CarriedReads(at: carried?.at ?? startedAt, answers: reads.answers))
                 disposition = .retry
             case .deadLetter:
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,

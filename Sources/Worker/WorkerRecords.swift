@@ -13,13 +13,16 @@ struct RecordFactory: Sendable {
     /// the failure headers. `attempts` counts the attempts including this one; a budget wait
     /// (``ProcessingFailure/budgetWait``) is not a failed attempt, so it is not counted and not in
     /// the history.
+    /// - Parameter reads: what the attempt read, for its retry (never on a dead letter).
     func failureRecord(for message: KafkaMessage, failure: ProcessingFailure, attempts: Int, destination: String,
-                       nextAttemptAt: Date?, trace: RecordTrace, eventID: String?, tenant: String?, now: Date) -> KafkaRecord {
+                       nextAttemptAt: Date?, trace: RecordTrace, eventID: String?, tenant: String?, now: Date,
+                       reads: CarriedReads? = nil) -> KafkaRecord {
         let failureHeaders = FailureHeaders.after(message, errorClass: failure.errorClass, errorMessage: failure.message,
                                                   attempts: attempts, consumerGroup: groupID,
                                                   nextAttemptAt: nextAttemptAt, now: now, progress: failure.progress)
-        return KafkaRecord(topic: destination, key: message.key, value: message.value,
-                           headers: failureHeaders.headers(eventID: eventID, tenant: tenant, trace: trace, carrying: message.headers))
+        var headers = failureHeaders.headers(eventID: eventID, tenant: tenant, trace: trace, carrying: message.headers)
+        if let header = reads?.header { headers.append(header) }
+        return KafkaRecord(topic: destination, key: message.key, value: message.value, headers: headers)
     }
 
     /// A due retry tier record, sent back to the webhooks topic to be attempted there: every attempt

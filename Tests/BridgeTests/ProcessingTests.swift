@@ -131,6 +131,48 @@ struct ProcessingTests {
         #expect(harness.projects(tenant).count == 1)
     }
 
+    @Test("a retry reuses what the failed attempt read from Aurora and reads again only the agreement")
+    func retryReusesReads() async throws {
+        let harness = try await SandboxHarness.start { $0.tenants = 1; $0.projectsPerTenant = 4 }
+        defer { Task { await harness.stop() } }
+        let tenant = harness.sandbox.tenants[0]
+        let project = try #require(tenant.projects.first { $0.isSigned })
+        // Coperniq's daily budget lets the search through and refuses the create: a retryable 429.
+        harness.sandbox.state.setCoperniqRateLimits(perSecond: nil, perDay: 1)
+        let first = CallTally(), memo = ReadMemo()
+        let failed = await CallTally.$current.withValue(first) {
+            await ReadMemo.$current.withValue(memo) { await harness.processor.process(harness.envelope(tenant, project)) }
+        }
+        guard case .retry = failed else {
+            Issue.record("expected a retry, got \(failed)")
+            return
+        }
+        #expect(first.byEndpoint["aurora GET project"] == 1 && first.byEndpoint["aurora GET pricing"] == 1, "\(first.byEndpoint)")
+        let kept = memo.answers
+        #expect(kept.keys.contains { $0.hasSuffix("/projects/\(project.projectID)") })
+        #expect(!kept.keys.contains { $0.contains("/agreements/") }, "the agreement is never kept: \(kept.keys)")
+
+        // The retry, with the answers its record carried (through the `reads` header and back).
+        harness.sandbox.state.setCoperniqRateLimits(perSecond: nil, perDay: nil)
+        let carried = try #require(CarriedReads(at: Date(), answers: kept).header)
+        let answers = try #require(CarriedReads([carried])).fresh(now: Date())
+        let retry = CallTally(), again = ReadMemo(answers)
+        let outcome = await CallTally.$current.withValue(retry) {
+            await ReadMemo.$current.withValue(again) { await harness.processor.process(harness.envelope(tenant, project)) }
+        }
+        guard case .created(let link) = outcome else {
+            Issue.record("expected created, got \(outcome)")
+            return
+        }
+        let auroraCalls = retry.byEndpoint.filter { $0.key.hasPrefix("aurora ") }
+        #expect(auroraCalls == ["aurora GET agreement": 1], "\(retry.byEndpoint)")
+        #expect(again.reused >= 4, "project, design, pricing, financing and consumption come from the memo")
+        // The project is made from the reused answers exactly as from fresh ones.
+        let made = try #require(harness.sandbox.state.coperniqProject(apiKey: tenant.coperniqAPIKey, id: link.coperniqProjectID))
+        #expect(made.title == link.title)
+        #expect(link.title.contains(project.customerLastName), "\(link.title)")
+    }
+
     @Test("an upstream that sends its head and stalls the body costs the event its API timeout, not more: a retryable timeout")
     func stalledBody() async throws {
         let harness = try await SandboxHarness.start({ $0.tenants = 1; $0.faults = FaultProfile(stallRate: 1, timeoutDelay: .seconds(4)) },

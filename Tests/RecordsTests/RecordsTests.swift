@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import HTTPAPI
 import Instrumentation
 import Kafka
 import Records
@@ -106,6 +107,31 @@ struct RecordsTests {
                                         nextAttemptAt: nil, now: Self.receivedAt)
         #expect(next.headers(eventID: nil, tenant: nil, trace: Self.trace, carrying: due.headers).text(RecordHeader.progress) == nil)
         #expect(FailureHeaders.progress([KafkaHeader(RecordHeader.progress, "{not json")]) == nil)
+    }
+
+    @Test("a retry record carries what its attempt read (not a dead letter), for 15 minutes, within a size limit")
+    func carriedReads() throws {
+        let url = "http://aurora.test/tenants/t/projects/p-1"
+        let answers = [url: Data(#"{"project":{"id":"p-1","name":"Ada"}}"#.utf8), "http://aurora.test/tenants/t/users/u-1": Data(#"{"user":{"id":"u-1"}}"#.utf8)]
+        let reads = CarriedReads(at: Self.receivedAt, answers: answers)
+        let header = try #require(reads.header)
+        #expect(header.key == RecordHeader.reads)
+        let back = try #require(CarriedReads([header]))
+        #expect(back.at == Date(timeIntervalSince1970: 1_795_936_000.125))
+        #expect(try back.answers.mapValues { try JSONParser.parse($0) } == answers.mapValues { try JSONParser.parse($0) })
+        #expect(back.fresh(now: Self.receivedAt.addingTimeInterval(14 * 60)).count == 2)
+        #expect(back.fresh(now: Self.receivedAt.addingTimeInterval(16 * 60)).isEmpty)
+        #expect(CarriedReads(at: Self.receivedAt, answers: [:]).header == nil)
+        #expect(CarriedReads(at: Self.receivedAt, answers: [url: Data("not json".utf8)]).header == nil)
+        let huge = Data(("\"" + String(repeating: "x", count: CarriedReads.maxBytes) + "\"").utf8)
+        #expect(CarriedReads(at: Self.receivedAt, answers: [url: huge]).header == nil)
+        #expect(CarriedReads([KafkaHeader(RecordHeader.reads, "{not json")]) == nil)
+
+        // A failure record built from a record that carried reads does not pass them on by itself.
+        let message = Self.message(KafkaRecord(topic: Topics.default.webhooks, key: nil, value: [], headers: [header]), partition: 0, offset: 1)
+        let failure = FailureHeaders.after(message, errorClass: .serverError("coperniq"), errorMessage: "503", attempts: 1, consumerGroup: "g",
+                                           nextAttemptAt: nil, now: Self.receivedAt)
+        #expect(failure.headers(eventID: nil, tenant: nil, trace: Self.trace, carrying: message.headers).text(RecordHeader.reads) == nil)
     }
 
     @Test("the outcome record: written in version 2, version 1 still read")

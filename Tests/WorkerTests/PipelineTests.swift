@@ -209,6 +209,9 @@ struct PipelineTests {
         #expect(records.allSatisfy { $0.steps?.first?.step == .project && ($0.calls?["aurora GET agreement"] ?? 0) >= 1 })
         let retried = try await harness.cluster.snapshot(harness.cluster.topics.retryTier(1))
         #expect(retried.contains { $0.headers.text("error-class") == "aurora.document_pending" && $0.headers.text("progress") != nil })
+        // and with what it read from Aurora, for the retry to reuse (never the agreement).
+        let carried = retried.compactMap { CarriedReads($0.headers) }
+        #expect(!carried.isEmpty && carried.allSatisfy { !$0.answers.keys.contains { $0.contains("/agreements/") } })
         #expect(harness.sandbox.state.snapshot().tenants.allSatisfy { $0.duplicateCatalogItems.isEmpty })
         await harness.stop()
     }
