@@ -105,11 +105,16 @@ struct DevCommand: AsyncParsableCommand {
         try supervisor.start("gateway", ["gateway", "--brokers", bootstrap, "--tenants", tenantsFile, "--host", "127.0.0.1",
                                          "--port", String(port), "--admin-host", "127.0.0.1", "--admin-port", String(adminPort),
                                          "--log-level", "info"], restart: true)
+        // The embedded cluster's mock brokers answer a fetch with nothing to read only after the
+        // consumer's fetch.wait.max.ms (500 ms by default), even when records arrive meanwhile; a real
+        // broker answers at once. A short wait keeps a webhook's way to its project as a real one.
+        let mockFetchWait = brokers == nil ? ["--kafka-property", "fetch.wait.max.ms=10"] : []
         for index in 0..<2 {
             try supervisor.start("worker-\(index + 1)", ["worker", "--brokers", bootstrap, "--tenants", tenantsFile,
                                                          "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort + index),
                                                          "--retry-delays", brokers == nil ? "2s,5s,10s" : "30s,5m,30m",
-                                                         "--kafka-property", "session.timeout.ms=10000", "--log-level", "info"], restart: true)
+                                                         "--kafka-property", "session.timeout.ms=10000"] + mockFetchWait
+                                    + ["--log-level", "info"], restart: true)
         }
         let ready = await allReady(["http://127.0.0.1:\(adminPort)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
                                           "http://127.0.0.1:\(metricsPort + 1)/readyz"])
