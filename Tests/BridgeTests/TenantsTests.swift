@@ -118,6 +118,13 @@ struct TenantsTests {
         #expect(rename(swap.path, data.path) == 0)
         store.reloadIfChanged()
         #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_new", "the rotated key was picked up without SIGHUP")
+
+        // Rewritten in place, the same length: the same file, a new modification time.
+        let handle = try FileHandle(forWritingTo: second.appendingPathComponent("aurora-key"))
+        try handle.write(contentsOf: Data("sk_nex".utf8))
+        try handle.close()
+        store.reloadIfChanged()
+        #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_nex", "a key edited in place was picked up")
     }
 
     @Test("JSON works too")
