@@ -127,6 +127,34 @@ struct TenantsTests {
         #expect(store["acme-solar"]?.aurora.apiKey.value == "sk_nex", "a key edited in place was picked up")
     }
 
+    @Test("key files are checked in turn, a bounded number per poll: a change is seen once the poll reaches its file")
+    func keyFilesInTurn() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var entries = ""
+        for slug in ["a", "b", "c"] {
+            try "sk_\(slug)".write(to: directory.appendingPathComponent("\(slug).key"), atomically: true, encoding: .utf8)
+            entries += """
+                  - slug: \(slug)
+                    webhookTokenSHA256: \(sha256Hex(slug))
+                    aurora: { tenantID: t-\(slug), apiKey: { file: \(directory.appendingPathComponent("\(slug).key").path) } }
+                    coperniq: { apiKey: { env: CQ }, workflowID: "1" }
+
+                """
+        }
+        let tenantsFile = directory.appendingPathComponent("tenants.yaml")
+        try ("tenants:\n" + entries).write(to: tenantsFile, atomically: true, encoding: .utf8)
+        let store = try TenantsStore(path: tenantsFile.path, environment: ["CQ": "cq"])
+        // The last tenant's key rotated (a new file in its place).
+        try "sk_c2".write(to: directory.appendingPathComponent("c.key"), atomically: true, encoding: .utf8)
+        store.reloadIfChanged(keyFiles: 1)  // a.key
+        store.reloadIfChanged(keyFiles: 1)  // b.key
+        #expect(store["c"]?.aurora.apiKey.value == "sk_c", "not looked at yet")
+        store.reloadIfChanged(keyFiles: 1)  // c.key
+        #expect(store["c"]?.aurora.apiKey.value == "sk_c2")
+    }
+
     @Test("JSON works too")
     func json() throws {
         let text = #"{"tenants":[{"slug":"a","webhookTokenSHA256":"\#(sha256Hex("t"))","aurora":{"tenantID":"x","apiKey":{"env":"K1"}},"coperniq":{"apiKey":{"env":"K2"}}}]}"#
