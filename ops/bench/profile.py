@@ -7,10 +7,12 @@ category by its call stack, and the table says which share of the samples each c
 A sample's category is the first of these that matches:
   1. a subsystem anywhere on the stack (logging, metrics, tracing, Kafka), since their cost is theirs
      however deep it goes;
-  2. else the leafmost frame of a known layer (JSON, the HTTP client, the HTTP codec, the processor,
-     Swift's async bridging, sockets, the event loop's wait);
+  2. else the leafmost frame of a known layer (JSON, the bridge's own code, the HTTP client, the
+     HTTP codec, sockets, the event loop);
   3. else the leaf frame's mechanism (ARC, allocation, Swift runtime, kernel), for stacks perf could
      not unwind to a known frame.
+Swift frames are placed by the module their mangled name starts with, never by the types of their
+parameters (a function that takes a `Logger` is not logging).
 A second table sorts every sample by its leaf frame's mechanism alone: what the CPU was doing,
 whatever it was for.
 """
@@ -19,20 +21,47 @@ import collections
 import re
 import sys
 
-SUBSYSTEMS = [  # anywhere on the stack, in this order
-    ("logging (swift-log, the line handler, write(2))", r"LogHandler|\bLogging\.|7Logging|LogEvent"),
-    ("metrics (swift-metrics, Prometheus)", r"Prometheus|10Prometheus|7Metrics|CoreMetrics|MetricsMiddleware"),
-    ("tracing", r"7Tracing|15Instrumentation|RecordTrace|ServiceContext"),
-    ("Kafka (Swift wrapper and librdkafka)", r"rd_kafka|librdkafka|5Kafka|CKafkaShim|rdk_"),
+def module(symbol):
+    """The module a mangled Swift symbol belongs to (`$s7Logging6LoggerV…` → `Logging`), `Swift` for
+    the standard library, None for anything else. Only the symbol's own context counts: a module
+    named in its parameter types (a function taking a `Logger`) must not."""
+    match = re.match(r"^\$s(\d+)", symbol)
+    if match:
+        length, digits = int(match.group(1)), match.group(1)
+        return symbol[2 + len(digits):2 + len(digits) + length]
+    if symbol.startswith(("$ss", "$sS")):
+        return "Swift"
+    return None
+
+
+def head(symbol):
+    """The start of a symbol: its module and the first names of its context."""
+    return symbol[:64]
+
+
+SUBSYSTEMS = [  # anywhere on the stack, in this order: (name, test(symbol, module, dso))
+    ("logging (swift-log, the line handler, write(2))",
+     lambda s, m, d: m == "Logging" or (m == "CLISupport" and "LineLogHandler" in head(s))),
+    ("metrics (swift-metrics, Prometheus)", lambda s, m, d: m in ("Metrics", "CoreMetrics", "Prometheus")),
+    ("tracing (swift-distributed-tracing)", lambda s, m, d: m in ("Tracing", "Instrumentation", "ServiceContextModule")),
+    ("Kafka (Swift wrapper and librdkafka)", lambda s, m, d: m in ("Kafka", "CKafkaShim") or "librdkafka" in d or s.startswith("rd_kafka")),
 ]
 LAYERS = [  # leafmost frame first
-    ("JSON (parsing answers, decoding, encoding records)", r"JSONParser|JSONBytes|JSONDecoder|JSONEncoder|JSONValue|JSONFields|decodeUnwrapped|Readable|UTCTimestamp|encoded"),
-    ("processing (Bridge, API clients: mapping, decisions, building requests)", r"6Bridge|9AuroraAPI|11CoperniqAPI|7HTTPAPI|6Worker|7Records"),
-    ("HTTP client (AsyncHTTPClient: pool, request and response state)", r"15AsyncHTTPClient|AsyncHTTPClient"),
-    ("HTTP codec (NIOHTTP1, llhttp)", r"NIOHTTP1|llhttp|HTTPDecoder|HTTPEncoder|HTTPTypes|HTTPFields"),
-    ("Swift async bridging (continuations, async sequences, task groups)", r"Continuation|NIOAsync|AsyncSequence|AsyncStream|TaskGroup|withTaskCancellationHandler|withDeadline"),
-    ("sockets (NIO channels and the kernel's TCP)", r"Socket\.|BaseSocketChannel|BaseStreamSocketChannel|PendingWrites|sock_|tcp_|inet_"),
-    ("event loop (NIO's loop, epoll, timers)", r"SelectableEventLoop|Selector|epoll|_blockingWait|whenReady"),
+    ("JSON (parsing answers, decoding, encoding records)",
+     lambda s, m, d: (m == "HTTPAPI" and any(t in head(s) for t in ("JSONParser", "JSONBytes", "JSONValue", "JSONCoding", "UTCTimestamp")))
+     or (m == "FoundationEssentials" and "JSON" in head(s))),
+    ("processing (the worker, Bridge, the API clients, records)",
+     lambda s, m, d: m in ("Bridge", "AuroraAPI", "CoperniqAPI", "HTTPAPI", "Worker", "Records")),
+    ("HTTP client (AsyncHTTPClient: pool, request and response state)", lambda s, m, d: m == "AsyncHTTPClient"),
+    ("HTTP codec (NIOHTTP1, llhttp)", lambda s, m, d: m == "NIOHTTP1" or s.startswith("c_nio_llhttp")),
+    ("sockets (NIO channels and the kernel's TCP)",
+     lambda s, m, d: (m == "NIOPosix" and any(t in head(s) for t in ("Socket", "PendingWrites")))
+     or ("kernel" in d and re.search(r"tcp|sock|inet|skb|ip_", s) is not None)),
+    ("event loop (NIO's loop: epoll, timers, running the tasks it holds)",
+     lambda s, m, d: (m == "NIOPosix" and any(t in head(s) for t in ("SelectableEventLoop", "Selector"))) or "epoll" in s),
+    ("Swift async machinery (continuations, task groups, NIO's async bridges)",
+     lambda s, m, d: (m == "Swift" and any(t in head(s) for t in ("Continuation", "TaskGroup", "withTaskCancellation")))
+     or (m == "NIOCore" and "NIOAsync" in head(s))),
 ]
 MECHANISMS = [  # the leaf frame
     ("ARC retain/release", r"^swift_(retain|release|bridgeObject|isUniquely|unknownObject)|RefCounts|_swift_release_dealloc|swift_arrayDestroy"),
@@ -78,12 +107,13 @@ def mechanism(frames):
 
 
 def category(frames):
-    for name, pattern in SUBSYSTEMS:
-        if any(re.search(pattern, symbol) or re.search(pattern, dso) for symbol, dso in frames):
+    annotated = [(symbol, module(symbol), dso) for symbol, dso in frames]
+    for name, test in SUBSYSTEMS:
+        if any(test(*frame) for frame in annotated):
             return name
-    for symbol, _ in frames:
-        for name, pattern in LAYERS:
-            if re.search(pattern, symbol):
+    for frame in annotated:
+        for name, test in LAYERS:
+            if test(*frame):
                 return name
     return "not attributed, by leaf: " + mechanism(frames)
 
