@@ -90,7 +90,10 @@ struct FaultTests {
             _ = try await producer.send(topic: topic, key: Array("k".utf8), value: Array("value-1".utf8), timeout: .milliseconds(500))
         }
         #expect(error?.code == .timedOut)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // The send's 500 ms deadline ended the wait, not the 60 s message timeout. The bound leaves
+        // room for the poll thread that checks deadlines to be starved: the suites run in parallel on
+        // CI's 2 cores, and one clean-clone run measured 3.02 s here.
+        #expect(ContinuousClock.now - start < .seconds(10))
         try cluster.setBrokerUp(-1)
         let consumer = try makeConsumer(cluster, group: "g", topics: [topic])
         let messages = try await collect(consumer, count: 2, limit: .seconds(60))
