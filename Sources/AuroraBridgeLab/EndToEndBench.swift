@@ -78,7 +78,7 @@ struct EndToEndBench: AsyncParsableCommand {
             var seen = Set<String>()
             for record in records {
                 guard let value = try? OutcomeRecord.decode(record.value), wanted.contains(value.eventID), seen.insert(value.eventID).inserted,
-                      value.outcome.madeProject, let timing = Timing(value, perCall: perCall) else { continue }
+                      value.outcome.madeProject, let timing = Timing(value) else { continue }
                 events.append(timing)
             }
             if seen.count >= wanted.count { break }
@@ -100,13 +100,14 @@ struct EndToEndBench: AsyncParsableCommand {
         let handedOver = events.compactMap { event in produced[event.id].map { (event, $0) } }
         var fields: [(String, JSONValue)] = [("sent", .integer(total)), ("accepted", .integer(wanted.count)), ("measured", .integer(events.count)),
                                              ("sandboxCallSeconds", .number(perCall)),
-                                             ("withOwnerRead", .integer(events.filter { $0.floor > 4.5 * perCall }.count))]
+                                             ("withOwnerRead", .integer(events.filter { $0.criticalCalls == 5 }.count))]
+        let nominal = Double(callMs) / 1000
         fields += percentiles("", events.map(\.latency))
-        fields += percentiles("aboveFloor", events.map { $0.latency - $0.floor })
-        fields += percentiles("aboveNominalFloor", events.map { $0.latency - $0.floor / perCall * Double(callMs) / 1000 })
+        fields += percentiles("aboveFloor", events.map { $0.latency - $0.floor(perCall) })
+        fields += percentiles("aboveNominalFloor", events.map { $0.latency - $0.floor(nominal) })
         fields += percentiles("gateway", handedOver.map { $1 - $0.received })
         fields += percentiles("kafka", handedOver.map { $0.started - $1 })
-        fields += percentiles("attemptAboveFloor", events.map { $0.processed - $0.started - $0.floor })
+        fields += percentiles("attemptAboveFloor", events.map { $0.processed - $0.started - $0.floor(perCall) })
         let result = JSONValue.object(Dictionary(fields, uniquingKeysWith: { first, _ in first }))
         printFlushed(String(decoding: result.encoded(), as: UTF8.self))
     }
@@ -133,22 +134,24 @@ struct EndToEndBench: AsyncParsableCommand {
         var received: Double
         var started: Double
         var processed: Double
-        /// The sandbox's latency on the event's critical path: the agreement, then the project (the
-        /// design, pricing, financing and consumption reads run beside it), the owner unless the
-        /// tenant's user cache had it, then Coperniq's search and create or update.
-        var floor: Double
+        /// The calls on the event's critical path: the agreement, then the project (the design,
+        /// pricing, financing and consumption reads run beside it), the owner unless the tenant's
+        /// user cache had it, then Coperniq's search and create or update.
+        var criticalCalls: Int
 
         var latency: Double { processed - received }
 
-        init?(_ record: OutcomeRecord, perCall: Double) {
+        /// The sandbox's latency on the critical path, `perCall` seconds a call.
+        func floor(_ perCall: Double) -> Double { Double(criticalCalls) * perCall }
+
+        init?(_ record: OutcomeRecord) {
             guard let received = RecordTimestamp.parse(record.receivedAt), let processed = RecordTimestamp.parse(record.processedAt),
                   let started = RecordTimestamp.parse(record.startedAt) else { return nil }
             id = record.eventID
             self.received = received.timeIntervalSince1970
             self.started = started.timeIntervalSince1970
             self.processed = processed.timeIntervalSince1970
-            let criticalCalls = 4 + ((record.calls?["aurora GET user"] ?? 0) > 0 ? 1 : 0)
-            floor = Double(criticalCalls) * perCall
+            criticalCalls = 4 + ((record.calls?["aurora GET user"] ?? 0) > 0 ? 1 : 0)
         }
     }
 }
