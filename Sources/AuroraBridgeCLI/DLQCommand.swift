@@ -293,81 +293,64 @@ struct DLQReplay: AsyncParsableCommand {
         var filter = try filters.filter()
         filter.eventID = eventID
         let selected = filter.apply(try await source.load(logger: logger))
-        let configuration = try source.kafka.configuration()
-        // A real replay first takes the dead-letter topic's transactional id (fencing a replay already
-        // running) and only then reads the ledger, so it sees everything that replay committed.
-        let producer: KafkaProducer? = dryRun ? nil : try await transactionalProducer(configuration, logger: logger)
-        do {
-            try await replay(selected, configuration: configuration, producer: producer, logger: logger)
-        } catch {
-            await producer?.shutdown()
-            throw error
-        }
-        await producer?.shutdown()
-    }
-
-    private func transactionalProducer(_ configuration: KafkaConfiguration, logger: Logger) async throws -> KafkaProducer {
-        await ReplayLedger.ensureTopic(ledgerTopic, configuration: configuration, logger: logger)
-        var configuration = configuration
-        configuration.set("transactional.id", DeadLetterReplayer.transactionalID(deadLetterTopic: source.dlqTopic))
-        // librdkafka requires message.timeout.ms ≤ transaction.timeout.ms (60 s by default).
-        if configuration["message.timeout.ms"] == nil { configuration.set("message.timeout.ms", "60000") }
-        let producer = try KafkaProducer(configuration: configuration, partitioner: .keyPrefix(separator: WebhookEnvelope.partitionKeySeparator),
-                                         logger: logger)
-        do {
-            try await producer.initTransactions()
-        } catch {
-            await producer.shutdown()
-            throw CLIError("could not start the replay's Kafka transaction (does the cluster allow transactions for this principal?): \(error)")
-        }
-        return producer
-    }
-
-    private func replay(_ selected: [DeadLetter], configuration: KafkaConfiguration, producer: KafkaProducer?, logger: Logger) async throws {
-        var ledger = try await ReplayLedger.load(topic: ledgerTopic, deadLetterTopic: source.dlqTopic, configuration: configuration, logger: logger)
-        let already = selected.filter { ledger.entry(for: $0) != nil }
-        let toReplay = force ? selected : selected.filter { ledger.entry(for: $0) == nil }
-        for letter in already {
-            let entry = ledger.entry(for: letter)!
-            print("\(force ? "replaying again" : "already replayed"): \(letter.eventID) (\(letter.tenant), \(source.dlqTopic)[\(letter.partition)]@\(letter.offset)) at \(entry.at), replay \(entry.replayID)")
-        }
-        if !already.isEmpty && !force { print("(--force replays those again)") }
-        guard !toReplay.isEmpty else {
-            print(selected.isEmpty ? "no dead letters match" : "nothing to replay")
+        let run = ReplayRun(configuration: try source.kafka.configuration(), deadLetterTopic: source.dlqTopic, ledgerTopic: ledgerTopic,
+                            targetTopic: topic, logger: logger)
+        guard !selected.isEmpty else {
+            print("no dead letters match")
             return
         }
         if dryRun {
-            for letter in toReplay {
+            let plan = try await run.plan(selected, force: force)
+            report(plan)
+            for letter in plan.toReplay {
                 print("would replay \(letter.eventID)  \(letter.tenant)  \(letter.auroraProjectID)  \(letter.errorClass)  → \(topic)")
             }
-            print("dry run: \(toReplay.count) record(s) would be replayed to \(topic); nothing was changed")
+            print(plan.toReplay.isEmpty ? "nothing to replay"
+                  : "dry run: \(plan.toReplay.count) record(s) would be replayed to \(topic); nothing was changed")
             return
         }
-        if toReplay.count > confirmOver && !yes {
-            guard isatty(0) == 1 else {
-                throw CLIError("\(toReplay.count) records would be replayed: pass --yes to confirm (or narrow with --tenant, --error-class, --since, --limit)", code: 2)
-            }
-            print("Replay \(toReplay.count) records to \(topic)? [y/N] ", terminator: "")
-            guard readLine()?.lowercased().hasPrefix("y") == true else { throw CLIError("not confirmed; nothing was replayed", code: 2) }
+        let progress = ProgressLine(total: selected.count)
+        let outcome: (plan: ReplayRun.Plan, result: ReplayRun.Result?)
+        do {
+            outcome = try await run.replay(selected, by: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")", force: force,
+                                           confirm: confirm, progress: { progress.update($0) })
+        } catch let error as ReplayRun.SetupError {
+            throw CLIError(error.description)
         }
-
-        guard let producer else { return }
-        let replayer = DeadLetterReplayer(producer: producer, deadLetterTopic: source.dlqTopic, targetTopic: topic)
-        let replayID = UUID().uuidString.lowercased()
-        let progress = ProgressLine(total: toReplay.count)
-        let failures = await replayer.replay(toReplay, replayID: replayID, ledger: &ledger, progress: { progress.update($0) })
         progress.finish()
-        let failed = failures.flatMap { failure in failure.letters.map { ($0, failure.error) } }
-        let replayed = toReplay.count - failed.count
-        if failures.contains(where: \.fenced) {
+        guard let result = outcome.result else {
+            report(outcome.plan)
+            print("nothing to replay")
+            return
+        }
+        if result.fenced {
             print("another replay of \(source.dlqTopic) started and took over; this one stopped (what it committed stays replayed)")
         }
         var byTenant: [String: Int] = [:]
-        for letter in toReplay { byTenant[letter.tenant, default: 0] += 1 }
-        print("replay \(replayID): \(replayed) replayed to \(topic), \(already.count) already replayed before, \(failed.count) failed")
+        for letter in outcome.plan.toReplay { byTenant[letter.tenant, default: 0] += 1 }
+        print("replay \(result.replayID): \(result.replayed.count) replayed to \(topic), \(outcome.plan.already.count) already replayed before, \(result.failed.count) failed")
         for (tenant, count) in byTenant.sorted(by: { $0.key < $1.key }) { print("  \(column(String(count), 7)) \(tenant)") }
-        for (letter, error) in failed { print("failed: \(letter.eventID): \(error)") }
-        if !failed.isEmpty { throw CLIError("\(failed.count) replay(s) failed; run the same command again to retry them", code: 3) }
+        for (letter, error) in result.failed { print("failed: \(letter.eventID): \(error)") }
+        if !result.failed.isEmpty { throw CLIError("\(result.failed.count) replay(s) failed; run the same command again to retry them", code: 3) }
+    }
+
+    /// Names the dead letters the ledger says were replayed already.
+    private func report(_ plan: ReplayRun.Plan) {
+        for (letter, entry) in plan.already {
+            print("\(force ? "replaying again" : "already replayed"): \(letter.eventID) (\(letter.tenant), \(source.dlqTopic)[\(letter.partition)]@\(letter.offset)) at \(entry.at), replay \(entry.replayID)" + (entry.by.map { " by \($0)" } ?? ""))
+        }
+        if !plan.already.isEmpty && !force { print("(--force replays those again)") }
+    }
+
+    /// Above --confirm-over records: a y on a terminal, or --yes.
+    private func confirm(_ plan: ReplayRun.Plan) throws {
+        report(plan)
+        guard plan.toReplay.count > confirmOver && !yes else { return }
+        guard isatty(0) == 1 else {
+            throw CLIError("\(plan.toReplay.count) records would be replayed: pass --yes to confirm (or narrow with --tenant, --error-class, --since, --limit)", code: 2)
+        }
+        print("Replay \(plan.toReplay.count) records to \(topic)? [y/N] ", terminator: "")
+        guard readLine()?.lowercased().hasPrefix("y") == true else { throw CLIError("not confirmed; nothing was replayed", code: 2) }
     }
 }
 

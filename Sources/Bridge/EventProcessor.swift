@@ -106,14 +106,18 @@ public struct ProjectLink: Sendable, Equatable {
     public var auroraProjectID: String
     public var coperniqProjectID: Int
     public var title: String
+    /// The customer's email on the project, when Aurora has one (the console searches by it).
+    public var email: String?
     /// Each step of the event (the project, line items, files, notes), in order.
     public var steps: [StepReport]
 
-    public init(tenant: String, auroraProjectID: String, coperniqProjectID: Int, title: String, steps: [StepReport] = []) {
+    public init(tenant: String, auroraProjectID: String, coperniqProjectID: Int, title: String, email: String? = nil,
+                steps: [StepReport] = []) {
         self.tenant = tenant
         self.auroraProjectID = auroraProjectID
         self.coperniqProjectID = coperniqProjectID
         self.title = title
+        self.email = email
         self.steps = steps
     }
 
@@ -174,7 +178,7 @@ public enum EventOutcome: Sendable, Equatable, CustomStringConvertible {
     /// and `last`.
     public static func finished(_ progress: EventProgress, tenant: String, auroraProjectID: String, last: StepReport? = nil) -> EventOutcome {
         let link = ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: progress.coperniqProjectID,
-                               title: progress.title, steps: progress.steps + (last.map { [$0] } ?? []))
+                               title: progress.title, email: progress.email, steps: progress.steps + (last.map { [$0] } ?? []))
         return progress.created ? .created(link) : .updated(link)
     }
 
@@ -310,7 +314,7 @@ public struct EventProcessor: Sendable {
             guard let link = outcome.link else { return outcome }
             let created = if case .created = outcome { true } else { false }
             done = EventProgress(coperniqProjectID: link.coperniqProjectID, created: created, title: link.title,
-                                 steps: [StepReport(.project, .done, created ? "created" : "updated")])
+                                 email: link.email, steps: [StepReport(.project, .done, created ? "created" : "updated")])
         } else {
             preconditionFailure("a first attempt always reads the snapshot")
         }
@@ -382,7 +386,7 @@ public struct EventProcessor: Sendable {
             report = StepReport(.cancellation, .done, extras.canceledStatus.map { "status set to \($0)" })
         }
         return .updated(ProjectLink(tenant: tenant.slug, auroraProjectID: projectID, coperniqProjectID: project.id,
-                                    title: project.title ?? projectID, steps: [report]))
+                                    title: project.title ?? projectID, email: project.primaryEmail, steps: [report]))
     }
 
     /// An optional object: Aurora's 404 means absent, any other failure still counts.
@@ -434,7 +438,7 @@ public struct ProjectUpsert: Sendable {
         if let existing = found.first {
             let updated = try await coperniq.updateProject(id: existing.id, ProjectMapper.forUpdate(fields, keys: keys))
             return .updated(ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: updated.id,
-                                        title: updated.title ?? fields.title))
+                                        title: updated.title ?? fields.title, email: updated.primaryEmail ?? fields.primaryEmail))
         }
         let returned = try await coperniq.createProject(fields, matchBy: .title, strategy: .skip)
         guard returned.custom[keyName]?.text == auroraProjectID else {
@@ -443,7 +447,7 @@ public struct ProjectUpsert: Sendable {
                                               "creating '\(fields.title)' for Aurora project \(auroraProjectID) matched existing Coperniq project \(returned.id) (\(theirs)) by title; rename one of them, then replay")
         }
         return .created(ProjectLink(tenant: tenant, auroraProjectID: auroraProjectID, coperniqProjectID: returned.id,
-                                    title: returned.title ?? fields.title))
+                                    title: returned.title ?? fields.title, email: returned.primaryEmail ?? fields.primaryEmail))
     }
 }
 

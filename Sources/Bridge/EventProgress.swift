@@ -56,6 +56,8 @@ public struct EventProgress: Sendable, Codable, Equatable {
     /// Whether this event created the project (else it updated it).
     public var created: Bool
     public var title: String
+    /// The customer's email on the project (absent in progress written before it was kept).
+    public var email: String?
     /// The steps finished so far, the project first.
     public var steps: [StepReport]
     /// Aurora document jobs still running, by step (`signedAgreement` → job id): polled again,
@@ -64,10 +66,12 @@ public struct EventProgress: Sendable, Codable, Equatable {
     /// The step a retryable failure interrupted.
     public var interrupted: ProjectStep?
 
-    public init(coperniqProjectID: Int, created: Bool, title: String, steps: [StepReport] = [], jobs: [String: String] = [:]) {
+    public init(coperniqProjectID: Int, created: Bool, title: String, email: String? = nil, steps: [StepReport] = [],
+                jobs: [String: String] = [:]) {
         self.coperniqProjectID = coperniqProjectID
         self.created = created
         self.title = title
+        self.email = email
         self.steps = steps
         self.jobs = jobs
     }

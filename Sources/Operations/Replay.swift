@@ -101,14 +101,15 @@ public struct DeadLetterReplayer: Sendable {
     /// records; `ledger` gains the committed ones. A batch that fails is aborted and reported
     /// (a fenced producer stops: the rest is reported too).
     /// - Parameter progress: the number of dead letters done so far.
-    public func replay(_ letters: [DeadLetter], replayID: String, ledger: inout ReplayLedger,
+    /// - Parameter by: who replays (`console:<operator>`, `cli:<user>`), kept in each ledger entry.
+    public func replay(_ letters: [DeadLetter], replayID: String, by: String? = nil, ledger: inout ReplayLedger,
                        progress: (Int) -> Void = { _ in }) async -> [Failure] {
-        await replay(letters, replayID: replayID, ledger: &ledger, beforeCommit: {}, progress: progress)
+        await replay(letters, replayID: replayID, by: by, ledger: &ledger, beforeCommit: {}, progress: progress)
     }
 
     /// ``replay(_:replayID:ledger:progress:)`` with `beforeCommit` run after a batch's records are
     /// written, before its commit (tests fence the producer there).
-    @_spi(Testing) public func replay(_ letters: [DeadLetter], replayID: String, ledger: inout ReplayLedger,
+    @_spi(Testing) public func replay(_ letters: [DeadLetter], replayID: String, by: String? = nil, ledger: inout ReplayLedger,
                                       beforeCommit: @Sendable () async throws -> Void,
                                       progress: (Int) -> Void = { _ in }) async -> [Failure] {
         var failures: [Failure] = []
@@ -118,7 +119,7 @@ public struct DeadLetterReplayer: Sendable {
             let batch = Array(letters[start..<min(start + batchSize, letters.endIndex)])
             start += batch.count
             do {
-                let entries = try await replayBatch(batch, replayID: replayID, ledger: ledger, beforeCommit: beforeCommit)
+                let entries = try await replayBatch(batch, replayID: replayID, by: by, ledger: ledger, beforeCommit: beforeCommit)
                 for (letter, entry) in zip(batch, entries) { ledger.add(letter, entry) }
             } catch {
                 let fenced = (error as? KafkaTransactionError)?.isFatal == true
@@ -132,13 +133,13 @@ public struct DeadLetterReplayer: Sendable {
         return failures
     }
 
-    private func replayBatch(_ batch: [DeadLetter], replayID: String, ledger: ReplayLedger,
+    private func replayBatch(_ batch: [DeadLetter], replayID: String, by: String?, ledger: ReplayLedger,
                              beforeCommit: @Sendable () async throws -> Void) async throws -> [ReplayLedger.Entry] {
         try producer.beginTransaction()
         let at = Date().formatted(.iso8601)
         var records: [KafkaRecord] = [], entries: [ReplayLedger.Entry] = []
         for letter in batch {
-            let entry = ReplayLedger.Entry(replayID: replayID, at: at, eventID: letter.eventID)
+            let entry = ReplayLedger.Entry(replayID: replayID, at: at, eventID: letter.eventID, by: by)
             records += [replayRecord(for: letter, replayID: replayID), ledger.record(for: letter, entry: entry)]
             entries.append(entry)
         }

@@ -10,13 +10,19 @@ public struct FailedAttempt: Sendable, Codable, Equatable {
     public var topic: String
     public var `class`: String
     public var message: String
+    /// The worker that ran it (``WorkerName``); absent in history written before it was kept.
+    public var worker: String?
+    /// How long the attempt took, in milliseconds; absent like ``worker``.
+    public var ms: Int?
 
-    public init(attempt: Int, at: String, topic: String, class: String, message: String) {
+    public init(attempt: Int, at: String, topic: String, class: String, message: String, worker: String? = nil, ms: Int? = nil) {
         self.attempt = attempt
         self.at = at
         self.topic = topic
         self.class = `class`
         self.message = message
+        self.worker = worker
+        self.ms = ms
     }
 }
 
@@ -85,15 +91,19 @@ public struct FailureHeaders: Sendable, Equatable {
     /// appended to the history unless it was a budget wait (``ErrorClass/Disposition/budget``),
     /// which is not a failed attempt.
     /// - Parameter attempts: the attempts including this one.
+    /// - Parameters:
+    ///   - worker: the worker that ran the attempt; `startedAt`: when it began (the history keeps both).
     public static func after(_ message: KafkaMessage, errorClass: ErrorClass, errorMessage: String, attempts: Int,
-                             consumerGroup: String, nextAttemptAt: Date?, now: Date, progress: EventProgress? = nil) -> FailureHeaders {
+                             consumerGroup: String, nextAttemptAt: Date?, now: Date, progress: EventProgress? = nil,
+                             worker: String? = nil, startedAt: Date? = nil) -> FailureHeaders {
         let budgetWait = errorClass.disposition == .budget
         let old = message.headers
         let message1Line = String(singleLine(errorMessage).prefix(maxMessageLength))
         var history = Self.history(old.text(RecordHeader.errorHistory))
         if !budgetWait {
             history.append(FailedAttempt(attempt: attempts, at: RecordTimestamp.text(now), topic: old.text(RecordHeader.retriedFrom) ?? message.topic,
-                                         class: errorClass.description, message: message1Line))
+                                         class: errorClass.description, message: message1Line, worker: worker,
+                                         ms: startedAt.map { max(0, Int((now.timeIntervalSince($0) * 1000).rounded())) }))
         }
         return FailureHeaders(attempt: budgetWait ? attempts - 1 : attempts,
                               sourceTopic: old.text(RecordHeader.sourceTopic) ?? message.topic,

@@ -37,6 +37,8 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     public var status: String?
     public var coperniqProjectID: Int?
     public var title: String?
+    /// The customer's email on the project, when Aurora has one.
+    public var email: String?
     /// Why nothing was done (skipped events).
     public var reason: String?
     public var receivedAt: String
@@ -47,6 +49,8 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
     public var processedAt: String
     /// Attempts it took, 1 when the first one succeeded.
     public var attempts: Int
+    /// The worker that ran the finishing attempt (``WorkerName``: host and process).
+    public var worker: String?
     /// What was done to the project, step by step (the project, line items, the deal note, files);
     /// a `warning` step says what is missing and how to add it. Absent for a skipped event.
     public var steps: [StepReport]?
@@ -87,6 +91,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         case .created(let link), .updated(let link):
             coperniqProjectID = link.coperniqProjectID
             title = link.title
+            email = link.email
             steps = link.steps.isEmpty ? nil : link.steps
         case .skipped(let reason):
             self.reason = reason
@@ -98,7 +103,8 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case v, eventID = "eventId", tenant, outcome, auroraProjectID = "auroraProjectId", agreementID = "agreementId", status,
-             coperniqProjectID = "coperniqProjectId", title, reason, receivedAt, startedAt, processedAt, attempts, steps, calls
+             coperniqProjectID = "coperniqProjectId", title, email, reason, receivedAt, startedAt, processedAt, attempts, steps, calls,
+             worker
     }
 
     /// Version 1's spelling of the ids.
@@ -120,6 +126,8 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         coperniqProjectID = try fields.decodeIfPresent(Int.self, forKey: .coperniqProjectID)
             ?? old.decodeIfPresent(Int.self, forKey: .coperniqProjectID)
         title = try fields.decodeIfPresent(String.self, forKey: .title)
+        email = try fields.decodeIfPresent(String.self, forKey: .email)
+        worker = try fields.decodeIfPresent(String.self, forKey: .worker)
         reason = try fields.decodeIfPresent(String.self, forKey: .reason)
         receivedAt = try fields.decode(String.self, forKey: .receivedAt)
         startedAt = try fields.decodeIfPresent(String.self, forKey: .startedAt)
@@ -146,6 +154,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
             out.raw("}")
         }
         if let coperniqProjectID { out.raw(",\"coperniqProjectId\":"); out.integer(coperniqProjectID) }
+        if let email { out.raw(",\"email\":"); out.string(email) }
         out.raw(",\"eventId\":"); out.string(eventID)
         out.raw(",\"outcome\":"); out.string(outcome.rawValue)
         out.raw(",\"processedAt\":"); out.string(processedAt)
@@ -167,6 +176,7 @@ public struct OutcomeRecord: Sendable, Codable, Equatable {
         out.raw(",\"tenant\":"); out.string(tenant)
         if let title { out.raw(",\"title\":"); out.string(title) }
         out.raw(",\"v\":"); out.integer(v)
+        if let worker { out.raw(",\"worker\":"); out.string(worker) }
         out.raw("}")
         return out.bytes
     }

@@ -52,14 +52,17 @@ public struct ReplayLedgerEntry: Sendable, Codable, Equatable {
     /// When, ISO 8601.
     public var at: String
     public var eventID: String
+    /// Who replayed it: `console:<operator>` or `cli:<user>`; absent in entries written before it was kept.
+    public var by: String?
 
-    public init(replayID: String, at: String, eventID: String) {
+    public init(replayID: String, at: String, eventID: String, by: String? = nil) {
         self.replayID = replayID
         self.at = at
         self.eventID = eventID
+        self.by = by
     }
 
-    enum CodingKeys: String, CodingKey { case replayID = "replayId", at, eventID = "eventId" }
+    enum CodingKeys: String, CodingKey { case replayID = "replayId", at, eventID = "eventId", by }
     /// Entries written before the ids were spelled like every other JSON document's.
     private enum OldKeys: String, CodingKey { case replayID, eventID }
 
@@ -69,6 +72,7 @@ public struct ReplayLedgerEntry: Sendable, Codable, Equatable {
         replayID = try fields.decodeIfPresent(String.self, forKey: .replayID) ?? old.decode(String.self, forKey: .replayID)
         at = try fields.decode(String.self, forKey: .at)
         eventID = try fields.decodeIfPresent(String.self, forKey: .eventID) ?? old.decode(String.self, forKey: .eventID)
+        by = try fields.decodeIfPresent(String.self, forKey: .by)
     }
 
     /// The ledger key of a dead letter: `<dlq topic>/<partition>/<offset>`.

@@ -77,7 +77,8 @@ struct EventRunner: Sendable {
             let failure = ProcessingFailure(.envelopeInvalid, "the record value is not a webhook envelope: \(error)".prefix(300).description)
             logger.error("undecodable record dead-lettered", metadata: ["error-class": "\(failure.errorClass)"])
             let record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
-                                               nextAttemptAt: nil, trace: trace, eventID: nil, tenant: nil, now: Date())
+                                               nextAttemptAt: nil, trace: trace, eventID: nil, tenant: nil, now: Date(),
+                                               startedAt: startedAt)
             guard await publish(record, logger: logger) else { return false }
             metrics.event(tenant: "unknown", disposition: .deadLetter, errorClass: failure.errorClass, latencyFromReceipt: nil,
                           attempt: .now - started)
@@ -128,11 +129,12 @@ struct EventRunner: Sendable {
                 let due = now.addingTimeInterval(delay.seconds)
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.retryTier(tier),
                                                nextAttemptAt: due, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now,
-                                               reads: CarriedReads(at: carried?.at ?? startedAt, answers: reads.answers))
+                                               startedAt: startedAt, reads: CarriedReads(at: carried?.at ?? startedAt, answers: reads.answers))
                 disposition = .retry
             case .deadLetter:
                 record = records.failureRecord(for: message, failure: failure, attempts: attempt, destination: configuration.topics.deadLetter,
-                                               nextAttemptAt: nil, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now)
+                                               nextAttemptAt: nil, trace: trace, eventID: envelope.id, tenant: envelope.tenant, now: now,
+                                               startedAt: startedAt)
                 disposition = .deadLetter
             }
         }
