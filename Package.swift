@@ -27,6 +27,8 @@ let package = Package(
         // OTLP/HTTP only: the gRPC exporter's packages are not even resolved.
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Debian's librdkafka (`librdkafka-dev`): rdkafka.h and rdkafka_mock.h.
@@ -138,6 +140,40 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The console's index: the pipeline's topics followed into an SQLite file (GRDB), rebuildable.
+        .target(
+            name: "ConsoleIndex",
+            dependencies: [
+                "Bridge",
+                "HTTPAPI",
+                "Kafka",
+                "Records",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The operator console: server-rendered pages over the index, operator sessions, replays.
+        .target(
+            name: "Console",
+            dependencies: [
+                "AuroraAPI",
+                "Bridge",
+                "CoperniqAPI",
+                "ConsoleIndex",
+                "Kafka",
+                "Operations",
+                "Records",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // What both executables share: option groups, logging, the child-process supervisor, the
         // sandbox registry and demo traffic, `main` with its error handling.
         .target(
@@ -169,6 +205,8 @@ let package = Package(
                 "AuroraAPI",
                 "Bridge",
                 "CLISupport",
+                "Console",
+                "ConsoleIndex",
                 "CoperniqAPI",
                 "Gateway",
                 "HTTPAPI",
@@ -305,6 +343,21 @@ let package = Package(
                 "TestSupport",
                 "AuroraBridgeCLI",
                 "AuroraBridgeLab",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Bridge",
+                "Console",
+                "ConsoleIndex",
+                "HTTPAPI",
+                "Kafka",
+                "Records",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

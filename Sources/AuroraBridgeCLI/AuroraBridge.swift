@@ -9,7 +9,7 @@ struct AuroraBridge: AsyncParsableCommand {
         commandName: "aurora-bridge",
         abstract: "Turns Aurora Solar 'agreement signed' webhooks into Coperniq projects, through Kafka.",
         subcommands: [DevCommand.self, GatewayCommand.self, WorkerCommand.self, KafkaCommand.self, SandboxCommand.self, TenantsCommand.self,
-                      DLQCommand.self]
+                      DLQCommand.self, ConsoleCommand.self, OperatorsCommand.self]
     )
 
     static func main() async { await CommandMain.run(Self.self) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Bridge
 import CLISupport
+import Console
 import Foundation
 import HTTPAPI
 import Kafka
@@ -18,10 +19,11 @@ import Worker
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the whole system here: embedded Kafka, the sandbox APIs, the gateway and two workers (ops/dev).",
+        abstract: "Run the whole system here: embedded Kafka, the sandbox APIs, the gateway, two workers and the console (ops/dev).",
         discussion: """
             Every part is its own `aurora-bridge` process, as in production; a part that dies is \
-            restarted. Logs go to --run-dir. Ctrl-C stops everything (gateway first, Kafka last).
+            restarted. Logs go to --run-dir. Ctrl-C stops everything (gateway first, Kafka last). \
+            The operator console runs on --console-port with a replay-role token made for this run.
 
             --demo N sends N webhooks through the gateway (duplicates, statuses out of order, a few \
             injected API faults), shows progress, prints a summary, and exits 0 only when every \
@@ -59,6 +61,9 @@ struct DevCommand: AsyncParsableCommand {
 
     @Option(help: "Metrics port of the first worker (the second uses the next one).")
     var metricsPort = 9091
+
+    @Option(help: "Operator console port.")
+    var consolePort = 8088
 
     @Option(help: "Sandbox tenants (embedded mode).")
     var tenants = 3
@@ -116,14 +121,23 @@ struct DevCommand: AsyncParsableCommand {
                                                          "--kafka-property", "session.timeout.ms=10000"] + mockFetchWait
                                     + ["--log-level", "info"], restart: true)
         }
+        // The console, with one operator made for this run (its token printed below).
+        let operators = directory.appendingPathComponent("operators.yaml").path
+        try? FileManager.default.removeItem(atPath: operators)
+        let consoleToken = try OperatorsFile.add(name: "dev", role: .replay, path: operators)
+        try Data((consoleToken + "\n").utf8).write(to: directory.appendingPathComponent("console-token"))
+        try supervisor.start("console", ["console", "--brokers", bootstrap, "--tenants", tenantsFile, "--operators", operators,
+                                         "--host", "127.0.0.1", "--port", String(consolePort),
+                                         "--index", directory.appendingPathComponent("console.sqlite").path] + mockFetchWait
+                                + ["--log-level", "info"], restart: true)
         let ready = await allReady(["http://127.0.0.1:\(adminPort)/readyz", "http://127.0.0.1:\(metricsPort)/readyz",
-                                          "http://127.0.0.1:\(metricsPort + 1)/readyz"])
+                                          "http://127.0.0.1:\(metricsPort + 1)/readyz", "http://127.0.0.1:\(consolePort)/healthz"])
         guard ready, !supervisor.isStopping else {
             supervisor.stopAll()
             await supervisor.waitForAll()
             throw CLIError("the system did not become ready within 90 s; logs in \(directory.path)")
         }
-        printSummary(bootstrap: bootstrap, directory: directory, embedded: brokers == nil)
+        printSummary(bootstrap: bootstrap, directory: directory, embedded: brokers == nil, consoleToken: consoleToken)
 
         if let demo {
             let demoRun = DemoRun(gatewayPort: port, sandboxPort: sandboxPort, directory: directory, bootstrap: bootstrap)
@@ -135,6 +149,7 @@ struct DevCommand: AsyncParsableCommand {
                 await supervisor.waitForAll()
                 throw error
             }
+            print("The console (http://127.0.0.1:\(consolePort)) followed these events; `ops/dev` without --demo keeps it up to search them.")
             supervisor.stopAll()
             await supervisor.waitForAll()
             if !result.accountedForEverything { throw CLIError("not every event is accounted for (see the summary); logs in \(directory.path)") }
@@ -149,7 +164,7 @@ struct DevCommand: AsyncParsableCommand {
         Topics.default.all(tiers: RetryPolicy().tierDelays.count)
     }
 
-    private func printSummary(bootstrap: String, directory: URL, embedded: Bool) {
+    private func printSummary(bootstrap: String, directory: URL, embedded: Bool, consoleToken: String) {
         print("AuroraBridge is running (Ctrl-C stops it):")
         if embedded {
             print("  kafka     \(bootstrap)   embedded, 3 brokers, 12 partitions")
@@ -157,6 +172,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         print("  gateway   http://127.0.0.1:\(port)   webhooks; admin http://127.0.0.1:\(adminPort)/metrics, /readyz")
         print("  workers   http://127.0.0.1:\(metricsPort)/metrics, http://127.0.0.1:\(metricsPort + 1)/metrics")
+        print("  console   http://127.0.0.1:\(consolePort)   operator console: log in with \(consoleToken)")
+        print("            (role replay; the token is also in \(directory.appendingPathComponent("console-token").path))")
         print("  logs      \(directory.path)")
         if embedded, let (tenant, project) = firstSignedProject(directory),
            let token = SandboxRegistry.token(tenant, in: directory.appendingPathComponent("registry")) {
@@ -164,6 +181,7 @@ struct DevCommand: AsyncParsableCommand {
             print("  curl -i 'http://127.0.0.1:\(port)/webhooks/aurora/\(tenant)?project_id=\(project.projectID)&agreement_id=\(project.agreementID)&status=signed' \\")
             print("       -H '\(WebhookRequestHeader.token): \(token)'")
             print("then: curl -s http://127.0.0.1:\(sandboxPort)/sandbox/coperniq/\(tenant)/projects")
+            print("  or search \(project.projectID) in the console: http://127.0.0.1:\(consolePort)/search?q=\(project.projectID)")
         }
         flushStandardOutput()
     }
