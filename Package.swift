@@ -230,6 +230,7 @@ let package = Package(
                 "AuroraAPI",
                 "Bridge",
                 "CLISupport",
+                "ConsoleIndex",
                 "Gateway",
                 "HTTPAPI",
                 "Kafka",

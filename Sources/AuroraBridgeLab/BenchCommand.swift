@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators for ops/bench (not timed tests).",
-        subcommands: [KafkaBench.self, HTTPCeilingBench.self, GatewayCoreBench.self, WorkerBench.self, EndToEndBench.self, IDsBench.self]
+        subcommands: [KafkaBench.self, HTTPCeilingBench.self, GatewayCoreBench.self, WorkerBench.self, EndToEndBench.self, IDsBench.self, ConsoleBench.self]
     )
 }
 

@@ -71,6 +71,16 @@ public final class IndexFollower: Service, Sendable {
     }
 
     public func run() async throws {
+        // A topic made later (the replay ledger at the first replay, a new retry tier) or more
+        // partitions: follow them too, from the offsets stored so far.
+        while try await follow() {}
+    }
+
+    /// How often the followed topics and their partitions are listed again.
+    public static let topologyCheck: Duration = .seconds(10)
+
+    /// Follows the topics as they are now; true when they changed and must be followed anew.
+    private func follow() async throws -> Bool {
         let followed = try await followedTopics()
         let stored = try store.offsets()
         let starts = followed.flatMap { topic, count in
@@ -84,7 +94,7 @@ public final class IndexFollower: Service, Sendable {
         configuration.set("isolation.level", "read_committed")
         let consumer = try KafkaConsumer(configuration: configuration, subscription: .partitions(starts), bufferCapacity: 20_000, logger: logger)
         let ends = try await consumer.watermarks(starts.map(\.topicPartition)).mapValues(\.high)
-        state.withLock { $0.startEnds = ends }
+        state.withLock { $0.startEnds = $0.startEnds ?? ends }
         logger.info("console index following", metadata: [
             "topics": "\(followed.keys.sorted().joined(separator: ","))", "group": "\(group)", "index": "\(store.path)",
             "behind": "\(ends.map { $0.value - (stored[$0.key] ?? 0) }.reduce(0, +))",
@@ -98,8 +108,22 @@ public final class IndexFollower: Service, Sendable {
                 while pending.withLock({ $0.count }) >= batchSize * 4, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
             }
         }
+        let following = Set(starts.map(\.topicPartition))
+        var checked = ContinuousClock.now
+        var changed = false
         await withGracefulShutdownHandler {
             while !Task.isCancelled, !state.withLock({ $0.stopping }) {
+                if ContinuousClock.now - checked >= Self.topologyCheck {
+                    checked = .now
+                    if let now = try? await followedTopics(timeout: .seconds(3)) {
+                        let partitions = Set(now.flatMap { topic, count in (0..<Int32(count)).map { KafkaTopicPartition(topic: topic, partition: $0) } })
+                        if partitions != following {
+                            logger.info("the followed topics changed; following them anew", metadata: ["partitions": "\(partitions.count)"])
+                            changed = true
+                            break
+                        }
+                    }
+                }
                 let batch: [KafkaMessage] = pending.withLock { taken in
                     let count = min(batchSize, taken.count)
                     defer { taken.removeFirst(count) }
@@ -132,6 +156,7 @@ public final class IndexFollower: Service, Sendable {
         }
         reader.cancel()
         await consumer.close()
+        return changed && !Task.isCancelled && !state.withLock({ $0.stopping })
     }
 
     private func updateCaughtUp() {

@@ -239,7 +239,8 @@ struct ExtrasTests {
         }
         let (outcome, _) = await Self.process(harness, harness.envelope(tenant, project, status: "canceled"))
         #expect(outcome == .updated(ProjectLink(tenant: tenant.slug, auroraProjectID: project.projectID, coperniqProjectID: link.coperniqProjectID,
-                                                title: link.title, steps: [StepReport(.cancellation, .done, "status set to ON_HOLD")])))
+                                                title: link.title, email: link.email,
+                                                steps: [StepReport(.cancellation, .done, "status set to ON_HOLD")])))
         let (again, _) = await Self.process(harness, harness.envelope(tenant, project, status: "canceled"))
         #expect(again.link?.steps == [StepReport(.cancellation, .alreadyDone)])
         let notes = harness.sandbox.state.coperniqNotes(apiKey: tenant.coperniqAPIKey, projectID: link.coperniqProjectID)
