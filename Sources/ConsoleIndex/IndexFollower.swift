@@ -15,6 +15,8 @@ public final class IndexFollower: Service, Sendable {
     public let topics: Topics
     public let group: String
     public let batchSize: Int
+    /// How often the followed topics and their partitions are listed again.
+    public let topologyCheck: Duration
     private let configuration: KafkaConfiguration
     private let logger: Logger
     private let state = Mutex(State())
@@ -28,7 +30,8 @@ public final class IndexFollower: Service, Sendable {
     }
 
     public init(store: IndexStore, configuration: KafkaConfiguration, topics: Topics, group: String = "aurora-bridge-console",
-                batchSize: Int = 2000, logger: Logger) {
+                batchSize: Int = 2000, topologyCheck: Duration = .seconds(10), logger: Logger) {
+        self.topologyCheck = topologyCheck
         self.store = store
         self.configuration = configuration
         self.topics = topics
@@ -76,9 +79,6 @@ public final class IndexFollower: Service, Sendable {
         while try await follow() {}
     }
 
-    /// How often the followed topics and their partitions are listed again.
-    public static let topologyCheck: Duration = .seconds(10)
-
     /// Follows the topics as they are now; true when they changed and must be followed anew.
     private func follow() async throws -> Bool {
         let followed = try await followedTopics()
@@ -113,7 +113,7 @@ public final class IndexFollower: Service, Sendable {
         var changed = false
         await withGracefulShutdownHandler {
             while !Task.isCancelled, !state.withLock({ $0.stopping }) {
-                if ContinuousClock.now - checked >= Self.topologyCheck {
+                if ContinuousClock.now - checked >= topologyCheck {
                     checked = .now
                     if let now = try? await followedTopics(timeout: .seconds(3)) {
                         let partitions = Set(now.flatMap { topic, count in (0..<Int32(count)).map { KafkaTopicPartition(topic: topic, partition: $0) } })

@@ -57,4 +57,32 @@ struct FollowerTests {
         #expect(try IndexStore(path: path).dump() == all)
         await producer.shutdown()
     }
+
+    @Test("a topic made after the console started (the replay ledger at the first replay) is followed too")
+    func topicMadeLater() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1, logger: testLogger)
+        defer { cluster.shutdown() }
+        let topics = Topics.default
+        for topic in [topics.webhooks, topics.retryTier(1), topics.deadLetter, topics.outcomes] { try cluster.createTopic(topic, partitions: 1) }
+        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+        let records = history()
+        for record in records.prefix(4) {
+            _ = try await producer.send(topic: record.topic, key: record.key, value: record.value, headers: record.headers)
+        }
+        let store = try temporaryIndex()
+        let follower = IndexFollower(store: store, configuration: configuration, topics: topics, group: "console-test",
+                                     topologyCheck: .milliseconds(300), logger: testLogger)
+        let task = Task { try await follower.run() }
+        try await eventually(.seconds(30), "the index catches up") { follower.caughtUp }
+        #expect(try store.timeline("e-dead").map(\.kind).contains(.deadLetter))
+
+        try cluster.createTopic(topics.replayLedger, partitions: 1)
+        let ledger = records[7]
+        _ = try await producer.send(topic: ledger.topic, key: ledger.key, value: ledger.value, headers: ledger.headers)
+        try await eventually(.seconds(30), "the ledger's entry is indexed") { (try? store.timeline("e-dead").map(\.kind).contains(.replayed)) == true }
+        task.cancel()
+        try await task.value
+        await producer.shutdown()
+    }
 }
