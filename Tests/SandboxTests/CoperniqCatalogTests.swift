@@ -94,7 +94,9 @@ struct CoperniqCatalogTests {
     func filesByURL() async throws {
         try await withSandbox({
             $0.documentJobPending = .zero
-            $0.documentURLLifetime = .seconds(2)
+            // Long enough for the steps before the first attach on a loaded 2-core CI machine (a clean-clone
+            // run took over 2 s between making the link and attaching it).
+            $0.documentURLLifetime = .seconds(6)
         }) { sandbox in
             let tenant = sandbox.tenants[0]
             let aurora = tenant.projects[0]
@@ -108,7 +110,7 @@ struct CoperniqCatalogTests {
             let attached = try await sandbox.coperniq(tenant, .POST, "projects/\(id)/files", json: ["url": .string(url), "name": "Signed.pdf"])
             #expect(attached.status == 200)
             #expect(attached.json["metaData"]?["size"]?.intValue == aurora.documentBytes)
-            try await Task.sleep(for: .milliseconds(2_100))
+            try await Task.sleep(for: .milliseconds(6_100))
             let expired = try await sandbox.coperniq(tenant, .POST, "projects/\(id)/files", json: ["url": .string(url)])
             #expect(expired.status == 400)
             #expect(expired.json == ["message": "Could not fetch the file at url: 403", "code": "VALIDATION_ERROR", "field": "url"])
