@@ -52,9 +52,7 @@ extension IndexStore {
     /// One event's timeline, oldest first.
     public func timeline(_ id: String) throws -> [TimelineEntry] {
         try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM entries WHERE event_id = ?", arguments: [id])
-                .compactMap { try? JSONDecoder().decode(TimelineEntry.self, from: $0) }
-                .sorted(by: TimelineEntry.happenedBefore)
+            Self.entries(try Data.fetchAll(db, sql: "SELECT body FROM entries WHERE event_id = ?", arguments: [id]))
         }
     }
 

@@ -121,6 +121,15 @@ public final class IndexStore: Sendable {
         return encoder
     }()
 
+    /// One decoder for every stored entry (one per entry was a measurable share of indexing:
+    /// each batch re-reads the entries of the events it touched, `ops/bench/run console`).
+    static let decoder = JSONDecoder()
+
+    /// Stored entry bodies, in timeline order.
+    static func entries(_ bodies: [Data]) -> [TimelineEntry] {
+        bodies.compactMap { try? decoder.decode(TimelineEntry.self, from: $0) }.sorted(by: TimelineEntry.happenedBefore)
+    }
+
     /// The counters an entry adds to (once: only a new entry gets here).
     private static func count(_ entry: TimelineEntry, _ db: Database) throws {
         let minute = entry.at / 60_000, day = entry.at / 86_400_000, tenant = entry.tenant ?? "-"
@@ -168,7 +177,7 @@ public final class IndexStore: Sendable {
     /// Rewrites an event's summary row (and its text for search) from all its entries.
     private static func summarize(_ eventID: String, _ db: Database) throws {
         let bodies = try Data.fetchAll(db, sql: "SELECT body FROM entries WHERE event_id = ?", arguments: [eventID])
-        let entries = bodies.compactMap { try? JSONDecoder().decode(TimelineEntry.self, from: $0) }.sorted(by: TimelineEntry.happenedBefore)
+        let entries = Self.entries(bodies)
         guard let summary = EventSummary(entries) else { return }
         let old = try Row.fetchOne(db, sql: "SELECT rowid, title, email FROM events WHERE event_id = ?", arguments: [eventID])
         try db.execute(sql: """
