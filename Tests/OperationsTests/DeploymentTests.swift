@@ -147,7 +147,7 @@ struct DeploymentTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = try await runBridge(["dev", "--demo", "200", "--port", String(base), "--sandbox-port", String(base + 1),
-                                       "--metrics-port", String(base + 2), "--run-dir", directory.path], limit: .seconds(400))
+                                       "--metrics-port", String(base + 2), "--console-port", String(base + 4), "--run-dir", directory.path], limit: .seconds(400))
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("every event is accounted for"))
         #expect(run.stdout.contains("accepted (200, on Kafka)    200"))
@@ -164,7 +164,7 @@ struct DeploymentTests {
         // Standard output is a pipe here, where it is fully buffered unless the command flushes it.
         // The limit is generous: beside the rest of the suite on 2 cores, dev took about 60 s to start.
         let dev = try BridgeProcess(["dev", "--port", String(base), "--sandbox-port", String(base + 1),
-                                     "--metrics-port", String(base + 2), "--run-dir", directory.path])
+                                     "--metrics-port", String(base + 2), "--console-port", String(base + 4), "--run-dir", directory.path])
         let curl = try await dev.waitForLine(containing: "curl -i 'http://127.0.0.1:\(base)/webhooks/aurora/", limit: .seconds(300))
         let header = try await dev.waitForLine(containing: "X-Aurora-Webhook-Token: ")
         let url = try #require(curl.split(separator: "'").dropFirst().first)
